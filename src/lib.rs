@@ -1,0 +1,45 @@
+//! pressfeed turns press-service websites that publish no feed into RSS 2.0, Atom 1.0 and
+//! JSON Feed.
+//!
+//! # Layout
+//!
+//! Data flows left to right; every arrow is a plain owned value, so no parsed HTML document
+//! ever lives across an `.await`.
+//!
+//! ```text
+//! config ──► pipeline ──► fetch ──► decode ──► extract ──► normalize ──► store ──► render
+//!  (TOML)     (one run     (HTTP)    (bytes →   (HTML →     (RawArticle   (SQLite)  (rss, atom,
+//!             per source)            text)      RawArticle)  → Article)              json files)
+//! ```
+//!
+//! - [`config`]: raw serde structs → validated [`config::Config`]; URLs, selectors, cron
+//!   expressions and time zones are compiled at load, errors carry file:line:column and key.
+//! - [`schedule`]: cron expressions (5-, 6- or 7-field, `@hourly` shortcuts) in a time zone.
+//! - [`fetch`]: one shared HTTP client: timeouts, body cap while streaming, conditional GET.
+//! - [`decode`]: bytes → UTF-8 from BOM, HTTP charset, `<meta>`, UTF-8 validity, chardetng.
+//! - [`extract`]: synchronous and pure: listing page → [`model::ListingItem`]s, article page →
+//!   [`model::RawArticle`] (configured selectors first, then structured data).
+//! - [`dates`]: ISO 8601, RFC 2822 and human Russian / Kazakh dates in a source's time zone.
+//! - [`normalize`]: [`model::RawArticle`] → [`model::Article`]: canonical URL, clean text,
+//!   sanitized HTML with absolute URLs, summary, content hash.
+//! - [`store`]: SQLite (WAL, migrations by `user_version`): articles, HTTP validators, runs.
+//! - [`render`]: newest N articles → RSS 2.0, Atom 1.0, JSON Feed 1.1; atomic writes, only
+//!   when bytes change.
+//! - [`pipeline`]: one refresh of one source, shared by `refresh` and the daemon; returns a
+//!   [`pipeline::RunReport`].
+//! - [`cli`]: the command line (clap) and what each command does.
+//! - [`text`]: small text helpers shared by extract, normalize and render.
+
+pub mod cli;
+pub mod config;
+pub mod dates;
+pub mod decode;
+pub mod extract;
+pub mod fetch;
+pub mod model;
+pub mod normalize;
+pub mod pipeline;
+pub mod render;
+pub mod schedule;
+pub mod store;
+pub mod text;

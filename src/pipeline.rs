@@ -1,0 +1,1 @@
+//! One refresh of one source.
