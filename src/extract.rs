@@ -1,7 +1,16 @@
 //! Extraction: HTML text in, owned values out. Synchronous and pure on purpose: a
 //! `scraper::Html` is not `Send` and must never live across an `.await`.
 
-use scraper::{ElementRef, Selector};
+use std::sync::LazyLock;
+
+use ego_tree::NodeId;
+use scraper::{ElementRef, Html, Node, Selector};
+use serde_json::Value;
+use url::Url;
+
+use crate::config::{ArticleRules, ListingRules};
+use crate::model::{DateCandidate, ListingItem, RawArticle};
+use crate::text::collapse_whitespace;
 
 /// A compiled `css@attr` picker: a CSS selector, optionally with the attribute to read
 /// (`time@datetime`, `img@data-src`); without one the element's text is read.
@@ -82,6 +91,591 @@ fn split_attr(s: &str) -> (&str, Option<&str>) {
     match at {
         Some(i) => (s[..i].trim(), Some(s[i + 1..].trim())),
         None => (s, None),
+    }
+}
+
+/// Compiles a selector known at build time.
+fn sel(css: &str) -> Selector {
+    Selector::parse(css).unwrap_or_else(|e| panic!("built-in selector {css:?}: {e}"))
+}
+
+/// Boilerplate removed from every article body whatever the config says: scripts, share
+/// kits, related-post blocks, AMP footers, forms. Per-source `remove` selectors add to it.
+static BUILTIN_JUNK: LazyLock<Selector> = LazyLock::new(|| {
+    sel("script, style, noscript, template, form, button, input, select, textarea, \
+         .sharedaddy, .sd-sharing-enabled, .jp-relatedposts, .addtoany_share_save_container, \
+         .a2a_kit, .addtoany_list, .share-buttons, .social-share, .td-a-rec, .td-post-sharing, \
+         .yarpp-related, .related-posts, .crp_related, #amp-mobile-version-switcher, \
+         .amp-wp-footer, .amp-wp-article-footer, .back-to-top, i-amphtml-sizer, \
+         [aria-hidden=true]")
+});
+
+static CONTENT_FALLBACK: LazyLock<Vec<Selector>> = LazyLock::new(|| {
+    [
+        "[itemprop=articleBody]",
+        ".entry-content",
+        ".amp-wp-article-content",
+        ".td-post-content",
+        ".post-content",
+        ".article-content",
+        ".article__text",
+        ".news-text",
+        "article .content",
+        "article",
+        "main",
+    ]
+    .iter()
+    .map(|c| sel(c))
+    .collect()
+});
+
+/// Elements whose `href` is an article link when no `listing.item` is configured.
+static LISTING_FALLBACK: LazyLock<Selector> = LazyLock::new(|| {
+    sel("article h1 a[href], article h2 a[href], article h3 a[href], \
+         .entry-title a[href], .post-title a[href], .news-item a[href]")
+});
+
+static ANY_LINK: LazyLock<Selector> = LazyLock::new(|| sel("a[href]"));
+static IMG: LazyLock<Selector> = LazyLock::new(|| sel("img, amp-img"));
+static TIME: LazyLock<Selector> = LazyLock::new(|| sel("time"));
+static BASE: LazyLock<Selector> = LazyLock::new(|| sel("base[href]"));
+static META: LazyLock<Selector> = LazyLock::new(|| sel("meta[content]"));
+static LINK_CANONICAL: LazyLock<Selector> = LazyLock::new(|| sel("link[rel~=canonical][href]"));
+static NEXT_LINK: LazyLock<Selector> =
+    LazyLock::new(|| sel("link[rel~=next][href], a[rel~=next][href]"));
+static JSON_LD: LazyLock<Selector> =
+    LazyLock::new(|| sel(r#"script[type="application/ld+json"]"#));
+static H1: LazyLock<Selector> = LazyLock::new(|| sel("h1"));
+static TITLE: LazyLock<Selector> = LazyLock::new(|| sel("title"));
+static HTML_LANG: LazyLock<Selector> = LazyLock::new(|| sel("html[lang]"));
+static AUTHOR_FALLBACK: LazyLock<Selector> = LazyLock::new(|| {
+    sel("[rel~=author], .byline .author, .author .fn, .amp-wp-author, .td-post-author-name a, \
+         [itemprop=author] [itemprop=name]")
+});
+static CATEGORY_FALLBACK: LazyLock<Selector> =
+    LazyLock::new(|| sel(".cat-links a, .amp-wp-tax-category a, .td-category a, [rel~=category]"));
+static VISIBLE_DATE_FALLBACK: LazyLock<Selector> = LazyLock::new(|| {
+    sel(".posted-on, .entry-date, .post-date, .td-post-date, .amp-wp-posted-on, .news-date, \
+         .article-date, .date")
+});
+
+/// The base URL for resolving links: `<base href>` if present, else the page URL.
+fn base_url(doc: &Html, page_url: &Url) -> Url {
+    doc.select(&BASE)
+        .next()
+        .and_then(|b| b.value().attr("href"))
+        .and_then(|h| page_url.join(h.trim()).ok())
+        .unwrap_or_else(|| page_url.clone())
+}
+
+/// Resolves an href to an absolute http(s) URL without its fragment.
+fn resolve(base: &Url, href: &str) -> Option<Url> {
+    let mut u = base.join(href.trim()).ok()?;
+    if !matches!(u.scheme(), "http" | "https") {
+        return None;
+    }
+    u.set_fragment(None);
+    Some(u)
+}
+
+/// Best real image URL of an `img`/`amp-img`: lazy-loading attributes first, never a `data:`
+/// placeholder; the widest `srcset` candidate when nothing else is there.
+fn img_src(el: ElementRef<'_>) -> Option<String> {
+    let v = el.value();
+    for attr in ["data-lazy-src", "data-src", "data-original", "src"] {
+        if let Some(s) = v.attr(attr).map(str::trim) {
+            if !s.is_empty() && !s.starts_with("data:") {
+                return Some(s.to_string());
+            }
+        }
+    }
+    ["data-lazy-srcset", "data-srcset", "srcset"]
+        .iter()
+        .find_map(|a| v.attr(a))
+        .and_then(widest_srcset)
+}
+
+/// The candidate with the largest `w` (or `x`) descriptor in a `srcset`.
+fn widest_srcset(srcset: &str) -> Option<String> {
+    srcset
+        .split(',')
+        .filter_map(|c| {
+            let mut parts = c.split_whitespace();
+            let url = parts.next()?;
+            let size = parts
+                .next()
+                .and_then(|d| d.trim_end_matches(['w', 'x']).parse::<f64>().ok())
+                .unwrap_or(1.0);
+            (!url.starts_with("data:")).then(|| (size, url.to_string()))
+        })
+        .max_by(|a, b| a.0.total_cmp(&b.0))
+        .map(|(_, u)| u)
+}
+
+/// Reads a picker that targets an image: an `img` without `@attr` yields its real source.
+fn pick_image(p: &Pick, scope: ElementRef<'_>) -> Option<String> {
+    scope.select(&p.selector).find_map(|el| {
+        let is_img = matches!(el.value().name(), "img" | "amp-img");
+        match (&p.attr, is_img) {
+            (None, true) => img_src(el),
+            (Some(a), true) if a == "src" => img_src(el),
+            (None, false) => el.select(&IMG).next().and_then(img_src),
+            _ => p.value_of(el).filter(|v| !v.starts_with("data:")),
+        }
+    })
+}
+
+/// A link picker: without `@attr` it reads `href` (of the element or its first link).
+fn pick_link(p: &Pick, scope: ElementRef<'_>) -> Option<String> {
+    scope.select(&p.selector).find_map(|el| match &p.attr {
+        Some(_) => p.value_of(el),
+        None => el
+            .value()
+            .attr("href")
+            .map(str::to_string)
+            .or_else(|| el.select(&ANY_LINK).next()?.value().attr("href").map(str::to_string)),
+    })
+}
+
+/// A listing page: its article entries and the next page, if any.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Listing {
+    pub items: Vec<ListingItem>,
+    pub next: Option<Url>,
+}
+
+/// Extracts article entries from a listing page. Links are resolved against the page and
+/// de-duplicated in page order (sticky posts and tickers repeat entries).
+pub fn extract_listing(html: &str, page_url: &Url, rules: &ListingRules) -> Listing {
+    let doc = Html::parse_document(html);
+    let base = base_url(&doc, page_url);
+    let mut items: Vec<ListingItem> = Vec::new();
+    let mut push = |item: ListingItem| {
+        if !items.iter().any(|i| i.url == item.url) {
+            items.push(item);
+        }
+    };
+    match &rules.item {
+        Some(item_pick) => {
+            for el in doc.select(&item_pick.selector) {
+                let href = match &rules.link {
+                    Some(p) => pick_link(p, el),
+                    None if el.value().name() == "a" => el.value().attr("href").map(str::to_string),
+                    None => el
+                        .select(&ANY_LINK)
+                        .next()
+                        .and_then(|a| a.value().attr("href"))
+                        .map(str::to_string),
+                };
+                let Some(url) = href.and_then(|h| resolve(&base, &h)) else {
+                    continue;
+                };
+                let title = match &rules.title {
+                    Some(p) => p.first(el),
+                    None => el
+                        .select(&ANY_LINK)
+                        .find_map(|a| {
+                            let t = collapse_whitespace(&a.text().collect::<String>());
+                            (!t.is_empty()).then_some(t)
+                        }),
+                };
+                push(ListingItem {
+                    url,
+                    title,
+                    date_text: rules.date.as_ref().and_then(|p| p.first(el)),
+                    summary: rules.summary.as_ref().and_then(|p| p.first(el)),
+                    image: rules.image.as_ref().and_then(|p| pick_image(p, el)),
+                });
+            }
+        }
+        None => {
+            for a in doc.select(&LISTING_FALLBACK) {
+                let Some(url) = a.value().attr("href").and_then(|h| resolve(&base, h)) else {
+                    continue;
+                };
+                let title = collapse_whitespace(&a.text().collect::<String>());
+                push(ListingItem {
+                    url,
+                    title: (!title.is_empty()).then_some(title),
+                    date_text: None,
+                    summary: None,
+                    image: None,
+                });
+            }
+        }
+    }
+    let root = doc.root_element();
+    let next = match &rules.next {
+        Some(p) => pick_link(p, root),
+        None => doc
+            .select(&NEXT_LINK)
+            .find_map(|e| e.value().attr("href").map(str::to_string)),
+    }
+    .and_then(|h| resolve(&base, &h))
+    .filter(|u| u != page_url);
+    Listing { items, next }
+}
+
+/// Metadata from JSON-LD: the first Article-like object, `@graph` and arrays flattened.
+#[derive(Debug, Default)]
+struct JsonLd {
+    headline: Option<String>,
+    date_published: Option<String>,
+    date_modified: Option<String>,
+    author: Option<String>,
+    image: Option<String>,
+    sections: Vec<String>,
+    url: Option<String>,
+}
+
+const ARTICLE_TYPES: &[&str] = &[
+    "Article",
+    "NewsArticle",
+    "BlogPosting",
+    "ReportageNews",
+    "AnalysisNewsArticle",
+    "OpinionNewsArticle",
+    "BackgroundNewsArticle",
+    "Report",
+    "TechArticle",
+    "SocialMediaPosting",
+    "LiveBlogPosting",
+];
+
+fn json_objects<'a>(v: &'a Value, out: &mut Vec<&'a serde_json::Map<String, Value>>, depth: u8) {
+    if depth > 8 {
+        return;
+    }
+    match v {
+        Value::Array(a) => a.iter().for_each(|x| json_objects(x, out, depth + 1)),
+        Value::Object(o) => {
+            out.push(o);
+            if let Some(g) = o.get("@graph") {
+                json_objects(g, out, depth + 1);
+            }
+        }
+        _ => {}
+    }
+}
+
+fn is_article_type(o: &serde_json::Map<String, Value>) -> bool {
+    match o.get("@type") {
+        Some(Value::String(t)) => ARTICLE_TYPES.contains(&t.as_str()),
+        Some(Value::Array(ts)) => ts
+            .iter()
+            .any(|t| t.as_str().is_some_and(|t| ARTICLE_TYPES.contains(&t))),
+        _ => false,
+    }
+}
+
+/// A string, or the `name`/`url`/`@id` of an object, or the first of an array.
+fn json_text(v: &Value, keys: &[&str]) -> Option<String> {
+    let s = match v {
+        Value::String(s) => Some(s.clone()),
+        Value::Array(a) => a.iter().find_map(|x| json_text(x, keys)),
+        Value::Object(o) => keys.iter().find_map(|k| o.get(*k).and_then(|x| json_text(x, keys))),
+        Value::Number(n) => Some(n.to_string()),
+        _ => None,
+    }?;
+    let s = collapse_whitespace(&html_escape::decode_html_entities(&s));
+    (!s.is_empty()).then_some(s)
+}
+
+fn json_list(v: &Value) -> Vec<String> {
+    match v {
+        Value::String(s) => s
+            .split(',')
+            .map(|x| collapse_whitespace(&html_escape::decode_html_entities(x)))
+            .filter(|x| !x.is_empty())
+            .collect(),
+        Value::Array(a) => a.iter().flat_map(json_list).collect(),
+        _ => Vec::new(),
+    }
+}
+
+fn json_ld(doc: &Html) -> JsonLd {
+    let mut found = JsonLd::default();
+    let values: Vec<Value> = doc
+        .select(&JSON_LD)
+        .filter_map(|s| serde_json::from_str(s.text().collect::<String>().trim()).ok())
+        .collect();
+    let mut objects = Vec::new();
+    for v in &values {
+        json_objects(v, &mut objects, 0);
+    }
+    let Some(a) = objects.iter().find(|o| is_article_type(o)) else {
+        return found;
+    };
+    let get = |k: &str| a.get(k);
+    found.headline = get("headline").or(get("name")).and_then(|v| json_text(v, &[]));
+    found.date_published = get("datePublished").and_then(|v| json_text(v, &[]));
+    found.date_modified = get("dateModified").and_then(|v| json_text(v, &[]));
+    found.author = get("author").and_then(|v| json_text(v, &["name"]));
+    // Yoast puts the image as a reference to an ImageObject elsewhere in the graph.
+    found.image = get("image").and_then(|v| {
+        let id_ref = v.get("@id").and_then(Value::as_str);
+        let target = id_ref.and_then(|id| {
+            objects
+                .iter()
+                .find(|o| o.get("@id").and_then(Value::as_str) == Some(id) && o.len() > 1)
+        });
+        match target {
+            Some(o) => o
+                .get("url")
+                .or(o.get("contentUrl"))
+                .and_then(|u| json_text(u, &[])),
+            None => json_text(v, &["url", "contentUrl"]),
+        }
+    });
+    let mut sections = get("articleSection").map(json_list).unwrap_or_default();
+    sections.extend(get("keywords").map(json_list).unwrap_or_default());
+    found.sections = sections;
+    found.url = get("mainEntityOfPage")
+        .and_then(|v| json_text(v, &["@id", "url"]))
+        .or_else(|| get("url").and_then(|v| json_text(v, &[])));
+    found
+}
+
+/// `<meta property|name|itemprop=key content=…>`, first non-empty.
+fn meta(doc: &Html, key: &str) -> Option<String> {
+    doc.select(&META).find_map(|m| {
+        let v = m.value();
+        let matches = ["property", "name", "itemprop"]
+            .iter()
+            .any(|a| v.attr(a).is_some_and(|x| x.eq_ignore_ascii_case(key)));
+        matches
+            .then(|| collapse_whitespace(v.attr("content").unwrap_or("")))
+            .filter(|c| !c.is_empty())
+    })
+}
+
+fn metas(doc: &Html, key: &str) -> Vec<String> {
+    doc.select(&META)
+        .filter(|m| {
+            let v = m.value();
+            ["property", "name"]
+                .iter()
+                .any(|a| v.attr(a).is_some_and(|x| x.eq_ignore_ascii_case(key)))
+        })
+        .filter_map(|m| m.value().attr("content").map(collapse_whitespace))
+        .filter(|c| !c.is_empty())
+        .collect()
+}
+
+/// Removes a trailing " - Site", " | Site" or " — Site" that SEO plugins add to titles.
+fn strip_site_suffix(title: &str, site_name: Option<&str>) -> String {
+    if let Some(site) = site_name.filter(|s| !s.is_empty()) {
+        for sep in [" - ", " | ", " — ", " – ", " :: ", " « ", " » "] {
+            if let Some(t) = title.strip_suffix(&format!("{sep}{site}")) {
+                return t.trim().to_string();
+            }
+        }
+    }
+    title.to_string()
+}
+
+fn push_date(out: &mut Vec<DateCandidate>, text: Option<String>, origin: &'static str) {
+    if let Some(text) = text.filter(|t| !t.trim().is_empty()) {
+        if !out.iter().any(|c| c.text == text) {
+            out.push(DateCandidate { text, origin });
+        }
+    }
+}
+
+fn dedup(v: Vec<String>) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for x in v {
+        if !out.iter().any(|y| y.eq_ignore_ascii_case(&x)) {
+            out.push(x);
+        }
+    }
+    out
+}
+
+/// Extracts an article page. Configured selectors win field by field; structured data
+/// (JSON-LD, OpenGraph / `article:*`, `<time>`) and common theme markup fill the rest.
+pub fn extract_article(html: &str, page_url: &Url, rules: &ArticleRules) -> RawArticle {
+    let mut doc = Html::parse_document(html);
+    let root = doc.root_element();
+    let ld = json_ld(&doc);
+    let site_name = meta(&doc, "og:site_name");
+
+    let canonical = doc
+        .select(&LINK_CANONICAL)
+        .find_map(|l| l.value().attr("href").map(str::to_string))
+        .or_else(|| meta(&doc, "og:url"))
+        .or(ld.url.clone());
+
+    let title = rules
+        .title
+        .as_ref()
+        .and_then(|p| p.first(root))
+        .or(ld.headline.clone())
+        .or_else(|| meta(&doc, "og:title").map(|t| strip_site_suffix(&t, site_name.as_deref())))
+        .or_else(|| {
+            doc.select(&H1)
+                .map(|h| collapse_whitespace(&h.text().collect::<String>()))
+                .find(|t| !t.is_empty())
+        })
+        .or_else(|| {
+            doc.select(&TITLE)
+                .next()
+                .map(|t| collapse_whitespace(&t.text().collect::<String>()))
+                .map(|t| strip_site_suffix(&t, site_name.as_deref()))
+        });
+
+    let mut published = Vec::new();
+    if let Some(p) = &rules.date {
+        push_date(&mut published, p.first(root), "selector");
+    }
+    push_date(&mut published, ld.date_published.clone(), "json-ld datePublished");
+    push_date(&mut published, meta(&doc, "article:published_time"), "meta article:published_time");
+    push_date(&mut published, meta(&doc, "datePublished"), "meta itemprop=datePublished");
+    push_date(&mut published, meta(&doc, "pubdate"), "meta pubdate");
+    let time_el = doc
+        .select(&TIME)
+        .find(|t| !t.value().classes().any(|c| c == "updated") || t.value().classes().any(|c| c == "published"));
+    push_date(
+        &mut published,
+        time_el.and_then(|t| t.value().attr("datetime").map(str::to_string)),
+        "time@datetime",
+    );
+    push_date(
+        &mut published,
+        time_el.map(|t| collapse_whitespace(&t.text().collect::<String>())),
+        "time text",
+    );
+    push_date(
+        &mut published,
+        doc.select(&VISIBLE_DATE_FALLBACK)
+            .map(|e| collapse_whitespace(&e.text().collect::<String>()))
+            .find(|t| !t.is_empty()),
+        "visible date",
+    );
+
+    let mut modified = Vec::new();
+    if let Some(p) = &rules.modified {
+        push_date(&mut modified, p.first(root), "selector");
+    }
+    push_date(&mut modified, ld.date_modified.clone(), "json-ld dateModified");
+    push_date(&mut modified, meta(&doc, "article:modified_time"), "meta article:modified_time");
+    push_date(&mut modified, meta(&doc, "og:updated_time"), "meta og:updated_time");
+
+    let author = rules
+        .author
+        .as_ref()
+        .and_then(|p| p.first(root))
+        .or(ld.author.clone())
+        .or_else(|| meta(&doc, "author"))
+        .or_else(|| {
+            doc.select(&AUTHOR_FALLBACK)
+                .map(|e| collapse_whitespace(&e.text().collect::<String>()))
+                .find(|t| !t.is_empty())
+        });
+
+    let categories = dedup(match &rules.categories {
+        Some(p) => p.all(root),
+        None if !ld.sections.is_empty() => ld.sections.clone(),
+        None => {
+            let mut c = metas(&doc, "article:section");
+            c.extend(metas(&doc, "article:tag"));
+            if c.is_empty() {
+                c = doc
+                    .select(&CATEGORY_FALLBACK)
+                    .map(|e| collapse_whitespace(&e.text().collect::<String>()))
+                    .filter(|t| !t.is_empty())
+                    .collect();
+            }
+            c
+        }
+    });
+
+    let configured_image = rules.image.as_ref().and_then(|p| pick_image(p, root));
+    let language = doc
+        .select(&HTML_LANG)
+        .next()
+        .and_then(|h| h.value().attr("lang"))
+        .map(str::to_string)
+        .or_else(|| meta(&doc, "og:locale").map(|l| l.replace('_', "-")));
+
+    // The body: find the container, cut the boilerplate out of the tree, fix lazy images.
+    let content_id = match &rules.content {
+        Some(p) => doc.select(&p.selector).next().map(|e| e.id()),
+        None => CONTENT_FALLBACK
+            .iter()
+            .find_map(|s| doc.select(s).next().map(|e| e.id())),
+    };
+    let mut first_body_image = None;
+    let content_html = content_id.map(|id| {
+        clean_content(&mut doc, id, &rules.remove);
+        let el = ElementRef::wrap(doc.tree.get(id).expect("node id from this tree"))
+            .expect("content node is an element");
+        first_body_image = el.select(&IMG).find_map(img_src);
+        el.inner_html()
+    });
+
+    let image = configured_image
+        .or_else(|| meta(&doc, "og:image"))
+        .or(ld.image)
+        .or_else(|| meta(&doc, "twitter:image"))
+        .or(first_body_image)
+        .filter(|i| !i.starts_with("data:"));
+
+    RawArticle {
+        url: Some(page_url.clone()),
+        canonical,
+        title,
+        content_html,
+        published,
+        modified,
+        author,
+        categories,
+        image,
+        language,
+    }
+}
+
+/// Detaches boilerplate below `content` and rewrites lazy images so the sanitizer sees real
+/// `src` attributes (`amp-img` becomes `img`; `data:` placeholders go).
+fn clean_content(doc: &mut Html, content: NodeId, remove: &[Pick]) {
+    let Some(el) = doc.tree.get(content).and_then(ElementRef::wrap) else {
+        return;
+    };
+    let mut doomed: Vec<NodeId> = el.select(&BUILTIN_JUNK).map(|e| e.id()).collect();
+    for p in remove {
+        doomed.extend(el.select(&p.selector).map(|e| e.id()));
+    }
+    let images: Vec<(NodeId, Option<String>)> =
+        el.select(&IMG).map(|e| (e.id(), img_src(e))).collect();
+    for id in doomed {
+        if id != content {
+            if let Some(mut n) = doc.tree.get_mut(id) {
+                n.detach();
+            }
+        }
+    }
+    for (id, src) in images {
+        let Some(mut n) = doc.tree.get_mut(id) else {
+            continue;
+        };
+        let Node::Element(e) = n.value() else {
+            continue;
+        };
+        if &*e.name.local == "amp-img" {
+            e.name = html5ever::QualName::new(None, html5ever::ns!(html), html5ever::local_name!("img"));
+        }
+        e.attrs.retain(|(name, _)| {
+            !matches!(
+                &*name.local,
+                "src" | "srcset" | "data-src" | "data-lazy-src" | "data-srcset" | "data-lazy-srcset" | "sizes"
+            )
+        });
+        if let Some(src) = src {
+            e.attrs.push((
+                html5ever::QualName::new(None, html5ever::ns!(), html5ever::local_name!("src")),
+                src.into(),
+            ));
+        }
     }
 }
 

@@ -1,1 +1,350 @@
-//! RawArticle → Article.
+//! RawArticle → Article: one canonical URL, clean text, dates in the source's time zone,
+//! sanitized HTML with absolute URLs, a plain-text summary and a content hash.
+
+use std::collections::HashSet;
+
+use chrono::{DateTime, Utc};
+use scraper::Html;
+use sha2::{Digest, Sha256};
+use url::Url;
+
+use crate::config::Source;
+use crate::dates::parse_date;
+use crate::model::{Article, DateCandidate, RawArticle};
+use crate::text::{collapse_whitespace, is_xml_illegal};
+
+/// Why an article could not be normalized. The pipeline logs and counts it; the run goes on.
+#[derive(Debug, thiserror::Error)]
+pub enum NormalizeError {
+    #[error("normalize {url}: no title found")]
+    NoTitle { url: String },
+    #[error("normalize {url}: no content found")]
+    NoContent { url: String },
+    #[error("normalize: no usable URL")]
+    NoUrl,
+}
+
+/// A date text that did not parse, kept for diagnostics.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DateFailure {
+    pub candidate: DateCandidate,
+}
+
+/// The normalized article plus what went wrong on the way (not fatal).
+#[derive(Debug, Clone)]
+pub struct Normalized {
+    pub article: Article,
+    pub date_failures: Vec<DateFailure>,
+}
+
+/// Query parameters that only track clicks; dropped from canonical URLs.
+fn is_tracking_param(name: &str) -> bool {
+    let n = name.to_ascii_lowercase();
+    n.starts_with("utm_")
+        || matches!(
+            n.as_str(),
+            "fbclid" | "gclid" | "yclid" | "dclid" | "msclkid" | "mc_cid" | "mc_eid" | "_ga"
+                | "_gl" | "igshid" | "ref_src" | "amp" | "noamp" | "from" | "share"
+        )
+}
+
+/// Canonical form of an article URL: no fragment, no tracking or AMP parameters, no `/amp/`
+/// path suffix (AMP twins must map to the article itself, never a second item).
+pub fn canonical_url(u: &Url) -> Url {
+    let mut u = u.clone();
+    u.set_fragment(None);
+    let kept: Vec<(String, String)> = u
+        .query_pairs()
+        .filter(|(k, _)| !is_tracking_param(k))
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect();
+    if kept.is_empty() {
+        u.set_query(None);
+    } else {
+        u.query_pairs_mut().clear().extend_pairs(kept);
+    }
+    let path = u.path().to_string();
+    if let Some(stripped) = path.strip_suffix("/amp/").or_else(|| path.strip_suffix("/amp")) {
+        u.set_path(&format!("{stripped}/"));
+    }
+    u
+}
+
+/// Invisible characters that only get in the way of titles and summaries.
+fn is_invisible(c: char) -> bool {
+    matches!(
+        c,
+        '\u{AD}' | '\u{200B}' | '\u{200C}' | '\u{200D}' | '\u{2060}' | '\u{FEFF}'
+    ) || is_xml_illegal(c)
+}
+
+/// Cleans a one-line text: entities decoded, invisible and XML-illegal characters removed,
+/// every kind of space collapsed.
+pub fn clean_line(s: &str) -> String {
+    let decoded = html_escape::decode_html_entities(s);
+    let visible: String = decoded
+        .chars()
+        .filter(|c| !is_invisible(*c))
+        .map(|c| if c.is_whitespace() { ' ' } else { c })
+        .collect();
+    collapse_whitespace(&visible)
+}
+
+/// The sanitizer policy. Built per call because `ammonia::Builder` is not `Clone` and the
+/// base URL differs per page; building it is cheap next to parsing the HTML.
+fn sanitizer(base: &Url) -> ammonia::Builder<'static> {
+    let mut b = ammonia::Builder::default();
+    b.add_tags(["figure", "figcaption", "picture", "time", "mark", "s", "u"])
+        .add_tag_attributes("time", ["datetime"])
+        .add_tag_attributes("td", ["colspan", "rowspan"])
+        .add_tag_attributes("th", ["colspan", "rowspan", "scope"])
+        .rm_tags(["span", "font", "o:p", "center"])
+        .clean_content_tags(HashSet::from(["script", "style", "iframe", "noscript", "template", "object", "embed", "svg", "math", "form"]))
+        .link_rel(Some("noopener noreferrer"))
+        .strip_comments(true)
+        .url_schemes(HashSet::from(["http", "https", "mailto", "tel"]))
+        .url_relative(ammonia::UrlRelative::RewriteWithBase(base.clone()));
+    b
+}
+
+/// Sanitizes body HTML: no scripts, styles, frames, event handlers or `javascript:` URLs;
+/// relative URLs made absolute against `base`; empty paragraphs and invisible characters
+/// dropped.
+pub fn sanitize_html(html: &str, base: &Url) -> String {
+    let clean = sanitizer(base).clean(html).to_string();
+    let clean: String = clean
+        .chars()
+        .filter(|&c| !matches!(c, '\u{AD}' | '\u{200B}' | '\u{FEFF}') && !is_xml_illegal(c))
+        .collect();
+    drop_empty_paragraphs(&clean).trim().to_string()
+}
+
+/// Removes `<p></p>`, `<p>&nbsp;</p>` and `<p><br></p>` (ammonia output is regular enough
+/// for a textual pass: attributes on `p` are not allowed, so the tag is exactly `<p>`).
+fn drop_empty_paragraphs(html: &str) -> String {
+    let mut out = String::with_capacity(html.len());
+    let mut rest = html;
+    while let Some(start) = rest.find("<p>") {
+        out.push_str(&rest[..start]);
+        let after = &rest[start + 3..];
+        match after.find("</p>") {
+            Some(end) if is_blank_fragment(&after[..end]) => {
+                rest = &after[end + 4..];
+                while rest.starts_with('\n') {
+                    rest = &rest[1..];
+                }
+            }
+            _ => {
+                out.push_str("<p>");
+                rest = after;
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+fn is_blank_fragment(s: &str) -> bool {
+    s.replace("&nbsp;", "")
+        .replace("<br>", "")
+        .chars()
+        .all(|c| c.is_whitespace() || c == '\u{a0}')
+}
+
+/// The text a reader sees, blocks separated by spaces.
+pub fn plain_text(html: &str) -> String {
+    let frag = Html::parse_fragment(html);
+    let mut words = String::new();
+    for t in frag.root_element().text() {
+        words.push_str(t);
+        words.push(' ');
+    }
+    clean_line(&words)
+}
+
+/// About `max` characters of `text`, cut at a word boundary, with an ellipsis when cut.
+pub fn summarize(text: &str, max: usize) -> String {
+    if text.chars().count() <= max {
+        return text.to_string();
+    }
+    let cut: String = text.chars().take(max).collect();
+    let at_word = match cut.rfind(' ') {
+        Some(i) if i > cut.len() / 2 => &cut[..i],
+        _ => cut.as_str(),
+    };
+    let trimmed = at_word.trim_end_matches(|c: char| c.is_whitespace() || ",;:—–-".contains(c));
+    format!("{trimmed}…")
+}
+
+fn first_date(
+    cands: &[DateCandidate],
+    source: &Source,
+    now: DateTime<Utc>,
+    failures: &mut Vec<DateFailure>,
+) -> Option<DateTime<Utc>> {
+    for c in cands {
+        match parse_date(&c.text, source.timezone, now) {
+            Some(d) => return Some(d),
+            None => failures.push(DateFailure {
+                candidate: c.clone(),
+            }),
+        }
+    }
+    None
+}
+
+/// A valid primary language subtag from the page (`ru`, `kk-KZ` → `kk-KZ`), else `None`.
+fn page_language(lang: Option<&str>) -> Option<String> {
+    let l = lang?.trim();
+    let primary = l.split(['-', '_']).next()?;
+    ((2..=3).contains(&primary.len()) && primary.chars().all(|c| c.is_ascii_alphabetic()))
+        .then(|| l.replace('_', "-"))
+}
+
+/// Normalizes one extracted article of `source`. `now` anchors relative dates.
+pub fn normalize(
+    raw: RawArticle,
+    source: &Source,
+    now: DateTime<Utc>,
+) -> Result<Normalized, NormalizeError> {
+    let page_url = raw.url.clone().ok_or(NormalizeError::NoUrl)?;
+    // The canonical link may be relative, or garbage; the fetched URL is the fallback.
+    let url = raw
+        .canonical
+        .as_deref()
+        .and_then(|c| page_url.join(c.trim()).ok())
+        .filter(|u| matches!(u.scheme(), "http" | "https"))
+        .map(|u| canonical_url(&u))
+        .unwrap_or_else(|| canonical_url(&page_url));
+
+    let title = raw.title.as_deref().map(clean_line).unwrap_or_default();
+    if title.is_empty() {
+        return Err(NormalizeError::NoTitle {
+            url: url.to_string(),
+        });
+    }
+    let content_html = raw
+        .content_html
+        .as_deref()
+        .map(|h| sanitize_html(h, &page_url))
+        .unwrap_or_default();
+    let text = plain_text(&content_html);
+    if text.is_empty() {
+        return Err(NormalizeError::NoContent {
+            url: url.to_string(),
+        });
+    }
+    let summary = summarize(&text, 300);
+
+    let mut date_failures = Vec::new();
+    let published = first_date(&raw.published, source, now, &mut date_failures);
+    let modified = first_date(&raw.modified, source, now, &mut date_failures)
+        .filter(|m| published.is_none_or(|p| *m >= p));
+
+    let author = raw.author.as_deref().map(clean_line).filter(|a| !a.is_empty());
+    let mut categories: Vec<String> = Vec::new();
+    for c in raw.categories.iter().map(|c| clean_line(c)) {
+        if !c.is_empty() && !categories.contains(&c) {
+            categories.push(c);
+        }
+    }
+    let image = raw
+        .image
+        .as_deref()
+        .and_then(|i| page_url.join(i.trim()).ok())
+        .filter(|u| matches!(u.scheme(), "http" | "https"));
+    let language =
+        page_language(raw.language.as_deref()).unwrap_or_else(|| source.language.clone());
+
+    let content_hash = {
+        let mut h = Sha256::new();
+        for part in [
+            title.as_str(),
+            content_html.as_str(),
+            author.as_deref().unwrap_or(""),
+            &categories.join("\u{1f}"),
+            image.as_ref().map(Url::as_str).unwrap_or(""),
+            language.as_str(),
+        ] {
+            h.update(part.as_bytes());
+            h.update([0u8]);
+        }
+        hex::encode(h.finalize())
+    };
+
+    Ok(Normalized {
+        article: Article {
+            source: source.id.clone(),
+            id: url.to_string(),
+            url,
+            title,
+            summary,
+            content_html,
+            published,
+            modified,
+            author,
+            categories,
+            image,
+            language,
+            content_hash,
+        },
+        date_failures,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn u(s: &str) -> Url {
+        Url::parse(s).unwrap()
+    }
+
+    #[test]
+    fn canonical_url_drops_tracking_amp_and_fragment() {
+        assert_eq!(
+            canonical_url(&u("https://x.kz/2025/09/24/a/?amp=1&utm_source=tg#c")).as_str(),
+            "https://x.kz/2025/09/24/a/"
+        );
+        assert_eq!(
+            canonical_url(&u("https://x.kz/2025/09/24/a/amp/")).as_str(),
+            "https://x.kz/2025/09/24/a/"
+        );
+        assert_eq!(
+            canonical_url(&u("https://x.kz/news?id=5&utm_medium=x")).as_str(),
+            "https://x.kz/news?id=5"
+        );
+    }
+
+    #[test]
+    fn clean_line_removes_invisible_and_collapses_spaces() {
+        assert_eq!(
+            clean_line("\u{a0}В\u{ad}Туркестане&nbsp;стартовал\u{200b} «форум»\u{1}\n"),
+            "ВТуркестане стартовал «форум»"
+        );
+    }
+
+    #[test]
+    fn sanitize_removes_executable_content_and_makes_urls_absolute() {
+        let html = r#"<p onclick="x()">Текст <a href="/a/">ссылка</a>
+            <a href="javascript:alert(1)">js</a></p><script>alert(1)</script>
+            <iframe src="https://y.com/v"></iframe><p>&nbsp;</p><p></p>
+            <img src="../img/p.jpg" onerror="x()"><style>p{}</style>"#;
+        let out = sanitize_html(html, &u("https://x.kz/news/1/"));
+        assert!(!out.contains("onclick") && !out.contains("onerror"), "{out}");
+        assert!(!out.contains("script") && !out.contains("iframe") && !out.contains("javascript"), "{out}");
+        assert!(!out.contains("alert"), "{out}");
+        assert!(out.contains(r#"href="https://x.kz/a/""#), "{out}");
+        assert!(out.contains(r#"src="https://x.kz/news/img/p.jpg""#), "{out}");
+        assert!(!out.contains("<p>&nbsp;</p>") && !out.contains("<p></p>"), "{out}");
+    }
+
+    #[test]
+    fn summary_is_cut_at_a_word() {
+        let text = "слово ".repeat(100);
+        let s = summarize(text.trim(), 300);
+        assert!(s.chars().count() <= 301, "{}", s.chars().count());
+        assert!(s.ends_with("слово…"), "{s}");
+        assert_eq!(summarize("коротко", 300), "коротко");
+    }
+}
