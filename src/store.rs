@@ -103,6 +103,7 @@ const MIGRATIONS: &[&str] = &[
      ) WITHOUT ROWID;
      CREATE TABLE source_state (
         source        TEXT PRIMARY KEY,
+        created       TEXT NOT NULL,      -- first run; the date of a feed with no items
         last_attempt  TEXT,
         last_success  TEXT,
         consecutive_failures INTEGER NOT NULL DEFAULT 0,
@@ -449,13 +450,13 @@ impl Store {
         items_found: u32,
     ) -> Result<(), StoreError> {
         let sql = if error.is_none() {
-            "INSERT INTO source_state (source, last_attempt, last_success, consecutive_failures,
-                last_error, items_found) VALUES (?1, ?2, ?2, 0, NULL, ?4)
+            "INSERT INTO source_state (source, created, last_attempt, last_success,
+                consecutive_failures, last_error, items_found) VALUES (?1, ?2, ?2, ?2, 0, NULL, ?4)
              ON CONFLICT (source) DO UPDATE SET last_attempt = ?2, last_success = ?2,
                 consecutive_failures = 0, last_error = NULL, items_found = ?4"
         } else {
-            "INSERT INTO source_state (source, last_attempt, consecutive_failures, last_error,
-                items_found) VALUES (?1, ?2, 1, ?3, ?4)
+            "INSERT INTO source_state (source, created, last_attempt, consecutive_failures,
+                last_error, items_found) VALUES (?1, ?2, ?2, 1, ?3, ?4)
              ON CONFLICT (source) DO UPDATE SET last_attempt = ?2,
                 consecutive_failures = consecutive_failures + 1, last_error = ?3,
                 items_found = ?4"
@@ -464,6 +465,30 @@ impl Store {
             .execute(sql, params![source, ts(at), error, items_found])
             .map_err(self.err("record run"))?;
         Ok(())
+    }
+
+    /// The time the source was first run, registering it at `now` if it never was. A feed
+    /// with no items is dated by this, so its bytes do not change from run to run.
+    pub fn source_created(&self, source: &str, now: DateTime<Utc>) -> Result<DateTime<Utc>, StoreError> {
+        self.conn
+            .execute(
+                "INSERT INTO source_state (source, created) VALUES (?1, ?2)
+                 ON CONFLICT (source) DO NOTHING",
+                params![source, ts(now)],
+            )
+            .map_err(self.err("register source"))?;
+        let created: String = self
+            .conn
+            .query_row(
+                "SELECT created FROM source_state WHERE source = ?1",
+                [source],
+                |r| r.get(0),
+            )
+            .map_err(self.err("read source created"))?;
+        parse_ts(&created).ok_or_else(|| StoreError::Corrupt {
+            path: self.path.clone(),
+            message: format!("bad created {created:?}"),
+        })
     }
 
     /// State of a source; default when it never ran.
@@ -668,6 +693,8 @@ mod tests {
         assert_eq!(st.consecutive_failures, 0);
         assert_eq!(st.last_success, Some(t(8)));
         assert_eq!(st.items_found, 7);
+        assert_eq!(s.source_created("s", t(9)).unwrap(), t(6));
+        assert_eq!(s.source_created("new", t(9)).unwrap(), t(9));
         assert!(s.healthy());
     }
 
