@@ -12,8 +12,7 @@ use chrono::{DateTime, Utc};
 use url::Url;
 
 use super::{
-    FeedMeta, FeedModel, RenderError, author_or_source, clean, image_mime, item_updated,
-    local_time,
+    FeedMeta, FeedModel, RenderError, author_or_source, clean, image_mime, item_updated, local_time,
 };
 use crate::model::StoredArticle;
 
@@ -75,10 +74,10 @@ fn entry(stored: &StoredArticle, meta: &FeedMeta) -> Entry {
         .filter(|s| !s.trim().is_empty())
         .map(|value| Text {
             lang: lang.clone(),
-            ..Text::plain(value)
+            ..plain_text(value)
         });
     Entry {
-        title: Text::plain(clean(&a.title)),
+        title: plain_text(clean(&a.title)),
         id: clean(&a.id),
         updated: local_time(item_updated(stored), meta.timezone),
         authors: vec![person(author_or_source(stored, meta))],
@@ -104,6 +103,17 @@ fn entry(stored: &StoredArticle, meta: &FeedMeta) -> Entry {
             content_type: Some("html".to_string()),
         }),
         ..Entry::default()
+    }
+}
+
+/// A plain-text construct. Text that looks like markup (a literal "<script>" in a press
+/// release) is valid as `type="text"`, but validators warn that it may be undeclared HTML,
+/// so such text goes out as escaped `type="html"`, which readers show as the same text.
+fn plain_text(value: String) -> Text {
+    if value.contains(['<', '&']) {
+        Text::html(html_escape::encode_text(&value).into_owned())
+    } else {
+        Text::plain(value)
     }
 }
 

@@ -82,11 +82,7 @@ pub fn render(model: &FeedModel, updated: DateTime<Utc>) -> Result<Vec<u8>, Rend
                 url: clean(h.as_str()),
             })
             .collect(),
-        items: model
-            .items
-            .iter()
-            .map(|i| item(i, meta.timezone))
-            .collect(),
+        items: model.items.iter().map(|i| item(i, meta.timezone)).collect(),
     };
     let mut bytes = serde_json::to_vec_pretty(&feed).map_err(|e| RenderError::Serialize {
         id: meta.id.clone(),

@@ -39,7 +39,11 @@ pub fn render(model: &FeedModel, updated: DateTime<Utc>) -> Result<Vec<u8>, Rend
         ..Channel::default()
     };
 
-    let mut links = vec![atom_link("self", Some("application/rss+xml"), &meta.rss_url)];
+    let mut links = vec![atom_link(
+        "self",
+        Some("application/rss+xml"),
+        &meta.rss_url,
+    )];
     links.extend(meta.hubs.iter().map(|hub| atom_link("hub", None, hub)));
     channel.extensions = extension_map("atom", "link", links);
 

@@ -222,7 +222,9 @@ fn write_if_changed_keeps_mtime_on_identical_bytes() {
         .and_then(|f| f.set_modified(old))
         .expect("set mtime");
     assert!(!write_if_changed(&path, b"one").expect("same bytes"));
-    let mtime = fs::metadata(&path).and_then(|m| m.modified()).expect("mtime");
+    let mtime = fs::metadata(&path)
+        .and_then(|m| m.modified())
+        .expect("mtime");
     assert_eq!(mtime, old);
     assert!(write_if_changed(&path, b"two").expect("changed"));
     assert_eq!(fs::read(&path).expect("read"), b"two");
