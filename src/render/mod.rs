@@ -8,9 +8,12 @@ pub mod atom;
 pub mod json;
 pub mod rss;
 
+use std::fs;
+use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, FixedOffset, Timelike, Utc};
 use chrono_tz::Tz;
 use url::Url;
 
@@ -97,13 +100,122 @@ pub fn write_feeds(
     model: &FeedModel,
     fallback_updated: DateTime<Utc>,
 ) -> Result<WriteReport, RenderError> {
-    let _ = (dir, model, fallback_updated);
-    todo!()
+    let updated = model.updated(fallback_updated);
+    // Render everything before writing anything, so a serializer error never leaves the
+    // three files out of step with each other.
+    let outputs = [
+        ("rss", rss::render(model, updated)?),
+        ("atom", atom::render(model, updated)?),
+        ("json", json::render(model, updated)?),
+    ];
+    let mut report = WriteReport::default();
+    for (ext, bytes) in outputs {
+        let path = dir.join(format!("{}.{ext}", model.meta.id));
+        match write_if_changed(&path, &bytes) {
+            Ok(true) => report.written.push(path),
+            Ok(false) => report.unchanged.push(path),
+            Err(source) => return Err(RenderError::Write { path, source }),
+        }
+    }
+    Ok(report)
 }
 
 /// Writes `bytes` to `path` through a temp file in the same folder + rename, unless the file
 /// already holds exactly these bytes. Returns whether it wrote.
 pub fn write_if_changed(path: &Path, bytes: &[u8]) -> std::io::Result<bool> {
-    let _ = (path, bytes);
-    todo!()
+    // Any read failure (missing file, unreadable) just means "different": the write below
+    // reports the real problem if there is one.
+    if fs::read(path).is_ok_and(|existing| existing == bytes) {
+        return Ok(false);
+    }
+    let name = path.file_name().ok_or_else(|| {
+        std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            format!("{} has no file name", path.display()),
+        )
+    })?;
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    fs::create_dir_all(&dir)?;
+
+    // pid + process-wide counter keeps concurrent writers (threads or processes) from
+    // sharing a temp file.
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+    let tmp = dir.join(format!(
+        ".{}.tmp-{}-{n}",
+        name.to_string_lossy(),
+        std::process::id()
+    ));
+    let result = (|| {
+        let mut file = fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&tmp)?;
+        file.write_all(bytes)?;
+        file.sync_all()?;
+        drop(file);
+        fs::rename(&tmp, path)
+    })();
+    if let Err(e) = result {
+        let _ = fs::remove_file(&tmp);
+        return Err(e);
+    }
+    // Makes the rename durable; some platforms and file systems refuse to open or sync a
+    // directory, and the data itself is already safe, so failure here is not an error.
+    if let Ok(d) = fs::File::open(&dir) {
+        let _ = d.sync_all();
+    }
+    Ok(true)
 }
+
+/// An instant in the source's time zone with the offset in force at that instant, whole
+/// seconds only so every format shows the same value.
+pub(crate) fn local_time(t: DateTime<Utc>, tz: Tz) -> DateTime<FixedOffset> {
+    let t = t.with_nanosecond(0).unwrap_or(t);
+    t.with_timezone(&tz).fixed_offset()
+}
+
+/// Text as it may appear in XML (and, for consistency, JSON).
+pub(crate) fn clean(s: &str) -> String {
+    crate::text::strip_xml_illegal(s)
+}
+
+/// Media type of an image from its URL's file extension; JPEG when unknown, the most
+/// common type of news photos.
+pub(crate) fn image_mime(url: &Url) -> &'static str {
+    let ext = url
+        .path()
+        .rsplit('/')
+        .next()
+        .and_then(|last| last.rsplit_once('.'))
+        .map(|(_, ext)| ext.to_ascii_lowercase());
+    match ext.as_deref() {
+        Some("png") => "image/png",
+        Some("webp") => "image/webp",
+        Some("gif") => "image/gif",
+        Some("avif") => "image/avif",
+        Some("svg") => "image/svg+xml",
+        _ => "image/jpeg",
+    }
+}
+
+/// The author shown for an item: the article's own, else the source's title.
+pub(crate) fn author_or_source<'a>(item: &'a StoredArticle, meta: &'a FeedMeta) -> &'a str {
+    item.article
+        .author
+        .as_deref()
+        .map(str::trim)
+        .filter(|a| !a.is_empty())
+        .unwrap_or(meta.title.as_str())
+}
+
+/// An item's last change, never earlier than its publication.
+pub(crate) fn item_updated(item: &StoredArticle) -> DateTime<Utc> {
+    item.updated.max(item.published)
+}
+
+#[cfg(test)]
+mod tests;
