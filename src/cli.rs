@@ -1,1 +1,246 @@
-//! Command line.
+//! The command line: argument parsing (clap) and what each command does. `main.rs` only maps
+//! the [`Exit`] returned here to a process exit code.
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+
+use clap::{Parser, Subcommand};
+
+use crate::config::{Config, ConfigError};
+use crate::fetch::Fetcher;
+use crate::pipeline::{Progress, RunOptions, RunReport, render_source, run_source};
+use crate::store::Store;
+
+/// Turns press-service websites that publish no feed into RSS 2.0, Atom 1.0 and JSON Feed.
+#[derive(Debug, Parser)]
+#[command(name = "pressfeed", version, about, long_about = None)]
+pub struct Cli {
+    /// Configuration file.
+    #[arg(
+        long,
+        short,
+        global = true,
+        env = "PRESSFEED_CONFIG",
+        default_value = "config.toml"
+    )]
+    pub config: PathBuf,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Validate the configuration and exit (0 when valid).
+    Check,
+    /// Scrape each source once, store new and changed articles, rewrite the feeds.
+    Refresh {
+        /// Only these sources (repeatable); all when absent.
+        #[arg(long = "source", short = 's', value_name = "ID")]
+        sources: Vec<String>,
+        /// Fetch every listed article again, ignoring what the store knows.
+        #[arg(long)]
+        refetch: bool,
+        /// Also exit non-zero when single articles failed.
+        #[arg(long)]
+        strict: bool,
+    },
+    /// Rewrite the feed files from the store without touching the network.
+    Render {
+        /// Only these sources (repeatable); all when absent.
+        #[arg(long = "source", short = 's', value_name = "ID")]
+        sources: Vec<String>,
+    },
+}
+
+/// How a command ended; `main` turns it into an exit code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Exit {
+    /// Everything worked.
+    Ok,
+    /// At least one source failed (or, with `--strict`, an article).
+    SourceFailed,
+    /// A runtime error outside any one source (store cannot be opened, bad arguments).
+    Runtime,
+    /// The configuration is invalid (EX_CONFIG).
+    Config,
+}
+
+impl Exit {
+    pub fn code(self) -> u8 {
+        match self {
+            Exit::Ok => 0,
+            Exit::SourceFailed => 1,
+            Exit::Runtime => 2,
+            Exit::Config => 78,
+        }
+    }
+}
+
+/// Loads the config, reporting errors on stderr.
+fn load(cli: &Cli) -> Result<Config, Exit> {
+    Config::load(&cli.config).map_err(|e: ConfigError| {
+        eprintln!("pressfeed: {e}");
+        Exit::Config
+    })
+}
+
+/// Runs the parsed command.
+pub fn run(cli: Cli) -> Exit {
+    match &cli.command {
+        Command::Check => match load(&cli) {
+            Ok(config) => {
+                println!(
+                    "{}: OK ({} source{})",
+                    config.path.display(),
+                    config.sources.len(),
+                    if config.sources.len() == 1 { "" } else { "s" }
+                );
+                Exit::Ok
+            }
+            Err(e) => e,
+        },
+        Command::Refresh {
+            sources,
+            refetch,
+            strict,
+        } => {
+            let config = match load(&cli) {
+                Ok(c) => c,
+                Err(e) => return e,
+            };
+            let runtime = match tokio::runtime::Runtime::new() {
+                Ok(r) => r,
+                Err(e) => {
+                    eprintln!("pressfeed: cannot start the async runtime: {e}");
+                    return Exit::Runtime;
+                }
+            };
+            let opts = RunOptions { refetch: *refetch };
+            runtime.block_on(refresh(&config, sources, &opts, *strict))
+        }
+        Command::Render { sources } => {
+            let config = match load(&cli) {
+                Ok(c) => c,
+                Err(e) => return e,
+            };
+            render(&config, sources)
+        }
+    }
+}
+
+fn open_store(config: &Config) -> Result<Arc<Mutex<Store>>, Exit> {
+    Store::open(&config.settings.database)
+        .map(|s| Arc::new(Mutex::new(s)))
+        .map_err(|e| {
+            eprintln!("pressfeed: {e}");
+            Exit::Runtime
+        })
+}
+
+fn render(config: &Config, ids: &[String]) -> Exit {
+    let selected = match config.select(ids) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("pressfeed: {e}");
+            return Exit::Runtime;
+        }
+    };
+    let store = match open_store(config) {
+        Ok(s) => s,
+        Err(e) => return e,
+    };
+    let mut exit = Exit::Ok;
+    for source in selected {
+        match render_source(source, &config.settings, &store, chrono::Utc::now()) {
+            Ok(n) => println!("{}: {n} feed file(s) rewritten", source.id),
+            Err(e) => {
+                eprintln!("pressfeed: {}: {e}", source.id);
+                exit = Exit::SourceFailed;
+            }
+        }
+    }
+    exit
+}
+
+async fn refresh(config: &Config, ids: &[String], opts: &RunOptions, strict: bool) -> Exit {
+    let selected = match config.select(ids) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("pressfeed: {e}");
+            return Exit::Runtime;
+        }
+    };
+    let store = match open_store(config) {
+        Ok(s) => s,
+        Err(e) => return e,
+    };
+    let fetcher = match Fetcher::new(&config.settings) {
+        Ok(f) => f,
+        Err(e) => {
+            eprintln!("pressfeed: {e}");
+            return Exit::Runtime;
+        }
+    };
+    let interactive = std::io::stdout().is_terminal();
+    let multi = indicatif::MultiProgress::new();
+    let mut reports = Vec::new();
+    for source in selected {
+        let bar = interactive.then(|| {
+            let b = multi.add(indicatif::ProgressBar::new_spinner());
+            b.set_style(
+                indicatif::ProgressStyle::with_template(
+                    "{spinner} {prefix}: {pos} articles {wide_msg}",
+                )
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
+            );
+            b.set_prefix(source.id.clone());
+            b.enable_steady_tick(std::time::Duration::from_millis(120));
+            b
+        });
+        let progress: Option<Progress> = bar.clone().map(|b| {
+            Arc::new(move |url: &str| {
+                b.inc(1);
+                b.set_message(url.to_string());
+            }) as Progress
+        });
+        let report = run_source(source, &config.settings, &fetcher, &store, opts, progress).await;
+        if let Some(b) = bar {
+            b.finish_and_clear();
+        }
+        println!("{}", summary_line(&report));
+        reports.push(report);
+    }
+    if reports.iter().any(RunReport::failed_entirely) {
+        Exit::SourceFailed
+    } else if strict && reports.iter().any(|r| !r.failed.is_empty()) {
+        Exit::SourceFailed
+    } else {
+        Exit::Ok
+    }
+}
+
+/// One line per source: what an admin (or a systemd timer's journal) needs to see.
+pub fn summary_line(r: &RunReport) -> String {
+    let mut line = format!(
+        "{}: {} new, {} updated, {} unchanged, {} failed ({} found on {} listing page{}, {} feed file{} rewritten, {:.1}s)",
+        r.source,
+        r.new,
+        r.updated,
+        r.unchanged,
+        r.failed.len(),
+        r.found,
+        r.listing_pages,
+        if r.listing_pages == 1 { "" } else { "s" },
+        r.feeds_written,
+        if r.feeds_written == 1 { "" } else { "s" },
+        r.duration.as_secs_f64(),
+    );
+    if let Some(f) = &r.fatal {
+        line.push_str(&format!("\n{}: FAILED: {f}", r.source));
+    }
+    for (url, e) in &r.failed {
+        line.push_str(&format!("\n{}:   failed {url}: {e}", r.source));
+    }
+    line
+}

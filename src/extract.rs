@@ -39,8 +39,8 @@ impl Pick {
                 return Err(format!("invalid attribute name {a:?} after '@'"));
             }
         }
-        let selector = Selector::parse(css)
-            .map_err(|e| format!("invalid CSS selector {css:?}: {e}"))?;
+        let selector =
+            Selector::parse(css).map_err(|e| format!("invalid CSS selector {css:?}: {e}"))?;
         Ok(Pick {
             raw: raw_trim.to_string(),
             selector,
@@ -60,7 +60,9 @@ impl Pick {
 
     /// The first non-empty value under `scope`.
     pub fn first(&self, scope: ElementRef<'_>) -> Option<String> {
-        scope.select(&self.selector).find_map(|el| self.value_of(el))
+        scope
+            .select(&self.selector)
+            .find_map(|el| self.value_of(el))
     }
 
     /// Every non-empty value under `scope`, in document order.
@@ -102,12 +104,14 @@ fn sel(css: &str) -> Selector {
 /// Boilerplate removed from every article body whatever the config says: scripts, share
 /// kits, related-post blocks, AMP footers, forms. Per-source `remove` selectors add to it.
 static BUILTIN_JUNK: LazyLock<Selector> = LazyLock::new(|| {
-    sel("script, style, noscript, template, form, button, input, select, textarea, \
+    sel(
+        "script, style, noscript, template, form, button, input, select, textarea, \
          .sharedaddy, .sd-sharing-enabled, .jp-relatedposts, .addtoany_share_save_container, \
          .a2a_kit, .addtoany_list, .share-buttons, .social-share, .td-a-rec, .td-post-sharing, \
          .yarpp-related, .related-posts, .crp_related, #amp-mobile-version-switcher, \
          .amp-wp-footer, .amp-wp-article-footer, .back-to-top, i-amphtml-sizer, \
-         [aria-hidden=true]")
+         [aria-hidden=true]",
+    )
 });
 
 static CONTENT_FALLBACK: LazyLock<Vec<Selector>> = LazyLock::new(|| {
@@ -131,8 +135,10 @@ static CONTENT_FALLBACK: LazyLock<Vec<Selector>> = LazyLock::new(|| {
 
 /// Elements whose `href` is an article link when no `listing.item` is configured.
 static LISTING_FALLBACK: LazyLock<Selector> = LazyLock::new(|| {
-    sel("article h1 a[href], article h2 a[href], article h3 a[href], \
-         .entry-title a[href], .post-title a[href], .news-item a[href]")
+    sel(
+        "article h1 a[href], article h2 a[href], article h3 a[href], \
+         .entry-title a[href], .post-title a[href], .news-item a[href]",
+    )
 });
 
 static ANY_LINK: LazyLock<Selector> = LazyLock::new(|| sel("a[href]"));
@@ -143,20 +149,23 @@ static META: LazyLock<Selector> = LazyLock::new(|| sel("meta[content]"));
 static LINK_CANONICAL: LazyLock<Selector> = LazyLock::new(|| sel("link[rel~=canonical][href]"));
 static NEXT_LINK: LazyLock<Selector> =
     LazyLock::new(|| sel("link[rel~=next][href], a[rel~=next][href]"));
-static JSON_LD: LazyLock<Selector> =
-    LazyLock::new(|| sel(r#"script[type="application/ld+json"]"#));
+static JSON_LD: LazyLock<Selector> = LazyLock::new(|| sel(r#"script[type="application/ld+json"]"#));
 static H1: LazyLock<Selector> = LazyLock::new(|| sel("h1"));
 static TITLE: LazyLock<Selector> = LazyLock::new(|| sel("title"));
 static HTML_LANG: LazyLock<Selector> = LazyLock::new(|| sel("html[lang]"));
 static AUTHOR_FALLBACK: LazyLock<Selector> = LazyLock::new(|| {
-    sel("[rel~=author], .byline .author, .author .fn, .amp-wp-author, .td-post-author-name a, \
-         [itemprop=author] [itemprop=name]")
+    sel(
+        "[rel~=author], .byline .author, .author .fn, .amp-wp-author, .td-post-author-name a, \
+         [itemprop=author] [itemprop=name]",
+    )
 });
 static CATEGORY_FALLBACK: LazyLock<Selector> =
     LazyLock::new(|| sel(".cat-links a, .amp-wp-tax-category a, .td-category a, [rel~=category]"));
 static VISIBLE_DATE_FALLBACK: LazyLock<Selector> = LazyLock::new(|| {
-    sel(".posted-on, .entry-date, .post-date, .td-post-date, .amp-wp-posted-on, .news-date, \
-         .article-date, .date")
+    sel(
+        ".posted-on, .entry-date, .post-date, .td-post-date, .amp-wp-posted-on, .news-date, \
+         .article-date, .date",
+    )
 });
 
 /// The base URL for resolving links: `<base href>` if present, else the page URL.
@@ -229,11 +238,13 @@ fn pick_image(p: &Pick, scope: ElementRef<'_>) -> Option<String> {
 fn pick_link(p: &Pick, scope: ElementRef<'_>) -> Option<String> {
     scope.select(&p.selector).find_map(|el| match &p.attr {
         Some(_) => p.value_of(el),
-        None => el
-            .value()
-            .attr("href")
-            .map(str::to_string)
-            .or_else(|| el.select(&ANY_LINK).next()?.value().attr("href").map(str::to_string)),
+        None => el.value().attr("href").map(str::to_string).or_else(|| {
+            el.select(&ANY_LINK)
+                .next()?
+                .value()
+                .attr("href")
+                .map(str::to_string)
+        }),
     })
 }
 
@@ -272,12 +283,10 @@ pub fn extract_listing(html: &str, page_url: &Url, rules: &ListingRules) -> List
                 };
                 let title = match &rules.title {
                     Some(p) => p.first(el),
-                    None => el
-                        .select(&ANY_LINK)
-                        .find_map(|a| {
-                            let t = collapse_whitespace(&a.text().collect::<String>());
-                            (!t.is_empty()).then_some(t)
-                        }),
+                    None => el.select(&ANY_LINK).find_map(|a| {
+                        let t = collapse_whitespace(&a.text().collect::<String>());
+                        (!t.is_empty()).then_some(t)
+                    }),
                 };
                 push(ListingItem {
                     url,
@@ -373,7 +382,9 @@ fn json_text(v: &Value, keys: &[&str]) -> Option<String> {
     let s = match v {
         Value::String(s) => Some(s.clone()),
         Value::Array(a) => a.iter().find_map(|x| json_text(x, keys)),
-        Value::Object(o) => keys.iter().find_map(|k| o.get(*k).and_then(|x| json_text(x, keys))),
+        Value::Object(o) => keys
+            .iter()
+            .find_map(|k| o.get(*k).and_then(|x| json_text(x, keys))),
         Value::Number(n) => Some(n.to_string()),
         _ => None,
     }?;
@@ -407,7 +418,9 @@ fn json_ld(doc: &Html) -> JsonLd {
         return found;
     };
     let get = |k: &str| a.get(k);
-    found.headline = get("headline").or(get("name")).and_then(|v| json_text(v, &[]));
+    found.headline = get("headline")
+        .or(get("name"))
+        .and_then(|v| json_text(v, &[]));
     found.date_published = get("datePublished").and_then(|v| json_text(v, &[]));
     found.date_modified = get("dateModified").and_then(|v| json_text(v, &[]));
     found.author = get("author").and_then(|v| json_text(v, &["name"]));
@@ -528,13 +541,26 @@ pub fn extract_article(html: &str, page_url: &Url, rules: &ArticleRules) -> RawA
     if let Some(p) = &rules.date {
         push_date(&mut published, p.first(root), "selector");
     }
-    push_date(&mut published, ld.date_published.clone(), "json-ld datePublished");
-    push_date(&mut published, meta(&doc, "article:published_time"), "meta article:published_time");
-    push_date(&mut published, meta(&doc, "datePublished"), "meta itemprop=datePublished");
+    push_date(
+        &mut published,
+        ld.date_published.clone(),
+        "json-ld datePublished",
+    );
+    push_date(
+        &mut published,
+        meta(&doc, "article:published_time"),
+        "meta article:published_time",
+    );
+    push_date(
+        &mut published,
+        meta(&doc, "datePublished"),
+        "meta itemprop=datePublished",
+    );
     push_date(&mut published, meta(&doc, "pubdate"), "meta pubdate");
-    let time_el = doc
-        .select(&TIME)
-        .find(|t| !t.value().classes().any(|c| c == "updated") || t.value().classes().any(|c| c == "published"));
+    let time_el = doc.select(&TIME).find(|t| {
+        !t.value().classes().any(|c| c == "updated")
+            || t.value().classes().any(|c| c == "published")
+    });
     push_date(
         &mut published,
         time_el.and_then(|t| t.value().attr("datetime").map(str::to_string)),
@@ -557,9 +583,21 @@ pub fn extract_article(html: &str, page_url: &Url, rules: &ArticleRules) -> RawA
     if let Some(p) = &rules.modified {
         push_date(&mut modified, p.first(root), "selector");
     }
-    push_date(&mut modified, ld.date_modified.clone(), "json-ld dateModified");
-    push_date(&mut modified, meta(&doc, "article:modified_time"), "meta article:modified_time");
-    push_date(&mut modified, meta(&doc, "og:updated_time"), "meta og:updated_time");
+    push_date(
+        &mut modified,
+        ld.date_modified.clone(),
+        "json-ld dateModified",
+    );
+    push_date(
+        &mut modified,
+        meta(&doc, "article:modified_time"),
+        "meta article:modified_time",
+    );
+    push_date(
+        &mut modified,
+        meta(&doc, "og:updated_time"),
+        "meta og:updated_time",
+    );
 
     let author = rules
         .author
@@ -662,12 +700,19 @@ fn clean_content(doc: &mut Html, content: NodeId, remove: &[Pick]) {
             continue;
         };
         if &*e.name.local == "amp-img" {
-            e.name = html5ever::QualName::new(None, html5ever::ns!(html), html5ever::local_name!("img"));
+            e.name =
+                html5ever::QualName::new(None, html5ever::ns!(html), html5ever::local_name!("img"));
         }
         e.attrs.retain(|(name, _)| {
             !matches!(
                 &*name.local,
-                "src" | "srcset" | "data-src" | "data-lazy-src" | "data-srcset" | "data-lazy-srcset" | "sizes"
+                "src"
+                    | "srcset"
+                    | "data-src"
+                    | "data-lazy-src"
+                    | "data-srcset"
+                    | "data-lazy-srcset"
+                    | "sizes"
             )
         });
         if let Some(src) = src {

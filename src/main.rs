@@ -1,1 +1,23 @@
-fn main() {}
+//! Entry point: parse arguments, set up logging, run, map the outcome to an exit code
+//! (0 ok, 1 a source failed, 2 runtime error, 78 configuration error).
+
+use std::io::IsTerminal;
+use std::process::ExitCode;
+
+use clap::Parser;
+use tracing_subscriber::EnvFilter;
+
+fn main() -> ExitCode {
+    let cli = pressfeed::cli::Cli::parse();
+    let filter =
+        EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("warn,pressfeed=info"));
+    // Human-readable with colours on a terminal; plain one-line records otherwise (journald).
+    let terminal = std::io::stderr().is_terminal();
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(terminal)
+        .with_target(terminal)
+        .init();
+    ExitCode::from(pressfeed::cli::run(cli).code())
+}

@@ -43,8 +43,21 @@ fn is_tracking_param(name: &str) -> bool {
     n.starts_with("utm_")
         || matches!(
             n.as_str(),
-            "fbclid" | "gclid" | "yclid" | "dclid" | "msclkid" | "mc_cid" | "mc_eid" | "_ga"
-                | "_gl" | "igshid" | "ref_src" | "amp" | "noamp" | "from" | "share"
+            "fbclid"
+                | "gclid"
+                | "yclid"
+                | "dclid"
+                | "msclkid"
+                | "mc_cid"
+                | "mc_eid"
+                | "_ga"
+                | "_gl"
+                | "igshid"
+                | "ref_src"
+                | "amp"
+                | "noamp"
+                | "from"
+                | "share"
         )
 }
 
@@ -64,7 +77,10 @@ pub fn canonical_url(u: &Url) -> Url {
         u.query_pairs_mut().clear().extend_pairs(kept);
     }
     let path = u.path().to_string();
-    if let Some(stripped) = path.strip_suffix("/amp/").or_else(|| path.strip_suffix("/amp")) {
+    if let Some(stripped) = path
+        .strip_suffix("/amp/")
+        .or_else(|| path.strip_suffix("/amp"))
+    {
         u.set_path(&format!("{stripped}/"));
     }
     u
@@ -99,7 +115,10 @@ fn sanitizer(base: &Url) -> ammonia::Builder<'static> {
         .add_tag_attributes("td", ["colspan", "rowspan"])
         .add_tag_attributes("th", ["colspan", "rowspan", "scope"])
         .rm_tags(["span", "font", "o:p", "center"])
-        .clean_content_tags(HashSet::from(["script", "style", "iframe", "noscript", "template", "object", "embed", "svg", "math", "form"]))
+        .clean_content_tags(HashSet::from([
+            "script", "style", "iframe", "noscript", "template", "object", "embed", "svg", "math",
+            "form",
+        ]))
         .link_rel(Some("noopener noreferrer"))
         .strip_comments(true)
         .url_schemes(HashSet::from(["http", "https", "mailto", "tel"]))
@@ -241,7 +260,11 @@ pub fn normalize(
     let modified = first_date(&raw.modified, source, now, &mut date_failures)
         .filter(|m| published.is_none_or(|p| *m >= p));
 
-    let author = raw.author.as_deref().map(clean_line).filter(|a| !a.is_empty());
+    let author = raw
+        .author
+        .as_deref()
+        .map(clean_line)
+        .filter(|a| !a.is_empty());
     let mut categories: Vec<String> = Vec::new();
     for c in raw.categories.iter().map(|c| clean_line(c)) {
         if !c.is_empty() && !categories.contains(&c) {
@@ -331,12 +354,24 @@ mod tests {
             <iframe src="https://y.com/v"></iframe><p>&nbsp;</p><p></p>
             <img src="../img/p.jpg" onerror="x()"><style>p{}</style>"#;
         let out = sanitize_html(html, &u("https://x.kz/news/1/"));
-        assert!(!out.contains("onclick") && !out.contains("onerror"), "{out}");
-        assert!(!out.contains("script") && !out.contains("iframe") && !out.contains("javascript"), "{out}");
+        assert!(
+            !out.contains("onclick") && !out.contains("onerror"),
+            "{out}"
+        );
+        assert!(
+            !out.contains("script") && !out.contains("iframe") && !out.contains("javascript"),
+            "{out}"
+        );
         assert!(!out.contains("alert"), "{out}");
         assert!(out.contains(r#"href="https://x.kz/a/""#), "{out}");
-        assert!(out.contains(r#"src="https://x.kz/news/img/p.jpg""#), "{out}");
-        assert!(!out.contains("<p>&nbsp;</p>") && !out.contains("<p></p>"), "{out}");
+        assert!(
+            out.contains(r#"src="https://x.kz/news/img/p.jpg""#),
+            "{out}"
+        );
+        assert!(
+            !out.contains("<p>&nbsp;</p>") && !out.contains("<p></p>"),
+            "{out}"
+        );
     }
 
     #[test]

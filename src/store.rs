@@ -186,11 +186,14 @@ impl Store {
         for (i, sql) in MIGRATIONS.iter().enumerate().skip(found as usize) {
             let version = i as i64 + 1;
             let path = self.path.clone();
-            let tx = self.conn.transaction().map_err(|source| StoreError::Sqlite {
-                path: path.clone(),
-                context: "begin migration".into(),
-                source,
-            })?;
+            let tx = self
+                .conn
+                .transaction()
+                .map_err(|source| StoreError::Sqlite {
+                    path: path.clone(),
+                    context: "begin migration".into(),
+                    source,
+                })?;
             tx.execute_batch(sql)
                 .and_then(|_| tx.pragma_update(None, "user_version", version))
                 .and_then(|_| tx.commit())
@@ -341,10 +344,13 @@ impl Store {
         let mut out = Vec::new();
         for row in rows {
             let row = row.map_err(self.err("read row"))?;
-            out.push(row.into_stored(source).map_err(|message| StoreError::Corrupt {
-                path: self.path.clone(),
-                message,
-            })?);
+            out.push(
+                row.into_stored(source)
+                    .map_err(|message| StoreError::Corrupt {
+                        path: self.path.clone(),
+                        message,
+                    })?,
+            );
         }
         Ok(out)
     }
@@ -469,7 +475,11 @@ impl Store {
 
     /// The time the source was first run, registering it at `now` if it never was. A feed
     /// with no items is dated by this, so its bytes do not change from run to run.
-    pub fn source_created(&self, source: &str, now: DateTime<Utc>) -> Result<DateTime<Utc>, StoreError> {
+    pub fn source_created(
+        &self,
+        source: &str,
+        now: DateTime<Utc>,
+    ) -> Result<DateTime<Utc>, StoreError> {
         self.conn
             .execute(
                 "INSERT INTO source_state (source, created) VALUES (?1, ?2)
@@ -658,7 +668,10 @@ mod tests {
             .into_iter()
             .map(|a| a.article.id)
             .collect();
-        assert_eq!(ids, ["https://x.kz/new", "https://x.kz/a", "https://x.kz/b"]);
+        assert_eq!(
+            ids,
+            ["https://x.kz/new", "https://x.kz/a", "https://x.kz/b"]
+        );
         assert_eq!(s.count("s").unwrap(), 4);
     }
 
