@@ -28,7 +28,7 @@ pub enum ConfigError {
         source: std::io::Error,
     },
     /// A syntax or validation error at a known place.
-    #[error("{path}:{line}:{column}: {key}: {message}")]
+    #[error("{path}:{line}:{column}: {}{message}", key_prefix(.key))]
     Invalid {
         path: PathBuf,
         line: usize,
@@ -37,6 +37,15 @@ pub enum ConfigError {
         key: String,
         message: String,
     },
+}
+
+/// `key: ` for the message, nothing when there is no key (syntax errors).
+fn key_prefix(key: &str) -> String {
+    if key.is_empty() {
+        String::new()
+    } else {
+        format!("{key}: ")
+    }
 }
 
 /// The validated configuration.
@@ -132,8 +141,9 @@ impl Config {
     /// Validates config text; `path` is used for messages and to resolve relative paths.
     pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
         let ctx = Ctx { text, path };
-        let raw: RawConfig = toml::from_str(text).map_err(|e| ctx.toml_error(&e))?;
-        let settings = ctx.settings(raw.settings.map(Spanned::into_inner).unwrap_or_default())?;
+        let raw: RawConfig = toml::from_str(text)
+            .map_err(|e| ctx.shape_error().unwrap_or_else(|| ctx.toml_error(&e)))?;
+        let settings = ctx.settings(raw.settings.unwrap_or_default())?;
         let raw_sources = match raw.source {
             Some(list) if !list.get_ref().is_empty() => list.into_inner(),
             Some(list) => return Err(ctx.err(list.span(), "source", "no [[source]] defined")),
@@ -199,7 +209,7 @@ fn default_user_agent() -> String {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawConfig {
-    settings: Option<Spanned<RawSettings>>,
+    settings: Option<RawSettings>,
     source: Option<Spanned<Vec<Spanned<RawSource>>>>,
 }
 
@@ -290,8 +300,50 @@ impl Ctx<'_> {
     /// position (its message does not always name the path).
     fn toml_error(&self, e: &toml::de::Error) -> ConfigError {
         let span = e.span().unwrap_or(0..0);
-        let key = key_at(self.text, &span).unwrap_or_default();
-        self.err(span, key, friendly_serde_message(e.message()))
+        match key_at(self.text, &span) {
+            Some(key) => self.err(span, key, friendly_serde_message(e.message())),
+            None => self.err(span, "", format!("invalid TOML: {}", e.message().trim())),
+        }
+    }
+
+    /// serde reads a struct from an array too, element by element, so `[[settings]]` would
+    /// be reported as a wrong type deep inside; this names the real problem instead.
+    fn shape_error(&self) -> Option<ConfigError> {
+        use toml::de::DeValue;
+        let doc = toml::de::DeTable::parse(self.text).ok()?;
+        let doc = doc.get_ref();
+        let not_table = |v: &Spanned<DeValue<'_>>, key: String| {
+            (!v.get_ref().is_table()).then(|| {
+                let found = v.get_ref().type_str();
+                self.err(
+                    v.span(),
+                    key,
+                    format!("invalid type: {found}, expected a table"),
+                )
+            })
+        };
+        if let Some(e) = doc
+            .get("settings")
+            .and_then(|v| not_table(v, "settings".into()))
+        {
+            return Some(e);
+        }
+        let sources = doc.get("source")?.get_ref().as_array()?;
+        for (i, src) in sources.iter().enumerate() {
+            if let Some(e) = not_table(src, format!("source[{i}]")) {
+                return Some(e);
+            }
+            for sub in ["listing", "article"] {
+                if let Some(e) = src
+                    .get_ref()
+                    .get(sub)
+                    .and_then(|v| not_table(v, format!("source[{i}].{sub}")))
+                {
+                    return Some(e);
+                }
+            }
+        }
+        None
     }
 
     /// Resolves a relative path against the config file's folder.
@@ -667,12 +719,13 @@ fn line_col(text: &str, offset: usize) -> (usize, usize) {
 }
 
 /// The dotted key (`source[1].listing.item`) of the innermost key or value whose span holds
-/// the start of `span`; `None` when the document does not parse (syntax errors).
+/// the start of `span`; `None` when the document does not parse (syntax errors), empty when
+/// no key holds it.
 fn key_at(text: &str, span: &Range<usize>) -> Option<String> {
     let doc = toml::de::DeTable::parse(text).ok()?;
     let mut best: Option<Candidate> = None;
     walk_table(doc.get_ref(), "", span, &mut best);
-    best.map(|c| c.path)
+    Some(best.map(|c| c.path).unwrap_or_default())
 }
 
 struct Candidate {
@@ -748,6 +801,8 @@ fn friendly_serde_message(m: &str) -> String {
         m.to_string()
     };
     m.replace("expected i64", "expected an integer")
+        .replace("invalid type: map", "invalid type: table")
+        .replace("invalid type: sequence", "invalid type: array")
         .replace("expected a sequence", "expected an array")
         .replace("expected a map", "expected a table")
         .replace("struct RawSettings", "a table")
@@ -755,4 +810,759 @@ fn friendly_serde_message(m: &str) -> String {
         .replace("struct RawListing", "a table")
         .replace("struct RawArticle", "a table")
         .replace("struct RawConfig", "a table")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const FULL: &str = r#"
+[settings]
+database = "data/pressfeed.db"
+feeds_dir = "/srv/feeds"
+base_url = "https://feeds.example.org/press"
+user_agent = "pressfeed-test/1.0"
+connect_timeout_secs = 5
+request_timeout_secs = 20
+max_body_bytes = 1048576
+per_host_concurrency = 4
+listen = "0.0.0.0:9090"
+
+[[source]]
+id = "prokuror-ru"
+title = "Генпрокуратура РК"
+description = "Пресс-релизы"
+language = "ru"
+timezone = "Asia/Almaty"
+site_url = "https://prokuror.example.kz/"
+listing_urls = ["https://prokuror.example.kz/category/news/", "http://prokuror.example.kz/page/2/"]
+schedule = "*/30 * * * *"
+items = 20
+max_pages = 3
+recheck_hours = 0
+
+[source.listing]
+item = "article.post"
+link = "h2.entry-title a@href"
+title = "h2.entry-title a"
+date = "time@datetime"
+summary = ".entry-summary"
+image = "img@data-src"
+next = "a.next.page-numbers@href"
+
+[source.article]
+title = "h1.entry-title"
+content = "div.entry-content"
+date = "time.entry-date.published@datetime"
+modified = "time.updated@datetime"
+author = ".byline .author"
+categories = ".cat-links a"
+image = ".post-thumbnail img@src"
+remove = [".sharedaddy", ".jp-relatedposts", ".addtoany_share_save_container"]
+
+[[source]]
+id = "prokuror-kk"
+title = "Бас прокуратура"
+listing_urls = ["https://kk.example.kz:8443/kk/news/?page=1"]
+"#;
+
+    const MINIMAL: &str = r#"[[source]]
+id = "a"
+title = "A"
+listing_urls = ["https://example.kz/news/"]
+"#;
+
+    fn parse(text: &str) -> Result<Config, ConfigError> {
+        Config::parse(text, Path::new("config.toml"))
+    }
+
+    fn err(text: &str) -> String {
+        match parse(text) {
+            Ok(_) => panic!("expected an error for:\n{text}"),
+            Err(e) => e.to_string(),
+        }
+    }
+
+    /// 1-based line and column (in characters) of the `nth` (0-based) occurrence of `needle`.
+    fn at_nth(text: &str, needle: &str, nth: usize) -> (usize, usize) {
+        let (offset, _) = text
+            .match_indices(needle)
+            .nth(nth)
+            .unwrap_or_else(|| panic!("{needle:?} not in test input"));
+        let before = &text[..offset];
+        let line = before.matches('\n').count() + 1;
+        let col = before[before.rfind('\n').map_or(0, |p| p + 1)..]
+            .chars()
+            .count()
+            + 1;
+        (line, col)
+    }
+
+    /// The full message expected for an error at the first `needle` in `text`.
+    fn expect(text: &str, needle: &str, key: &str, message: &str) -> String {
+        expect_nth(text, needle, 0, key, message)
+    }
+
+    fn expect_nth(text: &str, needle: &str, nth: usize, key: &str, message: &str) -> String {
+        let (l, c) = at_nth(text, needle, nth);
+        if key.is_empty() {
+            format!("config.toml:{l}:{c}: {message}")
+        } else {
+            format!("config.toml:{l}:{c}: {key}: {message}")
+        }
+    }
+
+    /// MINIMAL with `from` replaced by `to` (which must occur).
+    fn minimal_with(from: &str, to: &str) -> String {
+        assert!(MINIMAL.contains(from), "{from:?}");
+        MINIMAL.replacen(from, to, 1)
+    }
+
+    #[test]
+    fn full_config_parses() {
+        let c = Config::parse(FULL, Path::new("/etc/pressfeed/config.toml")).expect("valid");
+        let s = &c.settings;
+        assert_eq!(
+            s.database,
+            PathBuf::from("/etc/pressfeed/data/pressfeed.db")
+        );
+        assert_eq!(s.feeds_dir, PathBuf::from("/srv/feeds"));
+        assert_eq!(s.base_url.as_str(), "https://feeds.example.org/press/");
+        assert_eq!(s.user_agent, "pressfeed-test/1.0");
+        assert_eq!(s.connect_timeout, Duration::from_secs(5));
+        assert_eq!(s.request_timeout, Duration::from_secs(20));
+        assert_eq!(s.max_body_bytes, 1_048_576);
+        assert_eq!(s.per_host_concurrency, 4);
+        assert_eq!(
+            s.listen,
+            "0.0.0.0:9090".parse::<SocketAddr>().expect("addr")
+        );
+
+        assert_eq!(c.sources.len(), 2);
+        let a = &c.sources[0];
+        assert_eq!(a.id, "prokuror-ru");
+        assert_eq!(a.title, "Генпрокуратура РК");
+        assert_eq!(a.description, "Пресс-релизы");
+        assert_eq!(a.language, "ru");
+        assert_eq!(a.timezone, chrono_tz::Asia::Almaty);
+        assert_eq!(a.site_url.as_str(), "https://prokuror.example.kz/");
+        assert_eq!(
+            a.listing_urls.iter().map(Url::as_str).collect::<Vec<_>>(),
+            [
+                "https://prokuror.example.kz/category/news/",
+                "http://prokuror.example.kz/page/2/"
+            ]
+        );
+        assert_eq!(a.schedule.expr, "*/30 * * * *");
+        assert_eq!(a.items, 20);
+        assert_eq!(a.max_pages, 3);
+        assert_eq!(a.recheck_age, Duration::ZERO);
+        let raw = |p: &Option<Pick>| p.as_ref().map(|p| p.raw.clone());
+        assert_eq!(raw(&a.listing.item).as_deref(), Some("article.post"));
+        assert_eq!(
+            raw(&a.listing.link).as_deref(),
+            Some("h2.entry-title a@href")
+        );
+        assert_eq!(
+            a.listing.link.as_ref().and_then(|p| p.attr.as_deref()),
+            Some("href")
+        );
+        assert_eq!(raw(&a.listing.title).as_deref(), Some("h2.entry-title a"));
+        assert_eq!(raw(&a.listing.date).as_deref(), Some("time@datetime"));
+        assert_eq!(raw(&a.listing.summary).as_deref(), Some(".entry-summary"));
+        assert_eq!(raw(&a.listing.image).as_deref(), Some("img@data-src"));
+        assert_eq!(
+            raw(&a.listing.next).as_deref(),
+            Some("a.next.page-numbers@href")
+        );
+        assert_eq!(raw(&a.article.title).as_deref(), Some("h1.entry-title"));
+        assert_eq!(
+            raw(&a.article.content).as_deref(),
+            Some("div.entry-content")
+        );
+        assert_eq!(
+            raw(&a.article.date).as_deref(),
+            Some("time.entry-date.published@datetime")
+        );
+        assert_eq!(
+            raw(&a.article.modified).as_deref(),
+            Some("time.updated@datetime")
+        );
+        assert_eq!(raw(&a.article.author).as_deref(), Some(".byline .author"));
+        assert_eq!(raw(&a.article.categories).as_deref(), Some(".cat-links a"));
+        assert_eq!(
+            raw(&a.article.image).as_deref(),
+            Some(".post-thumbnail img@src")
+        );
+        assert_eq!(
+            a.article
+                .remove
+                .iter()
+                .map(|p| p.raw.as_str())
+                .collect::<Vec<_>>(),
+            [
+                ".sharedaddy",
+                ".jp-relatedposts",
+                ".addtoany_share_save_container"
+            ]
+        );
+
+        let b = &c.sources[1];
+        assert_eq!(b.site_url.as_str(), "https://kk.example.kz:8443/");
+        assert_eq!(b.description, "Бас прокуратура");
+
+        let (rss, atom, json) = a.feed_urls(s);
+        assert_eq!(
+            rss.as_str(),
+            "https://feeds.example.org/press/feeds/prokuror-ru.rss"
+        );
+        assert_eq!(
+            atom.as_str(),
+            "https://feeds.example.org/press/feeds/prokuror-ru.atom"
+        );
+        assert_eq!(
+            json.as_str(),
+            "https://feeds.example.org/press/feeds/prokuror-ru.json"
+        );
+
+        let picked = c.select(&["prokuror-kk".into()]).expect("known id");
+        assert_eq!(picked.len(), 1);
+        assert!(c.select(&["nope".into()]).is_err());
+    }
+
+    #[test]
+    fn defaults_applied() {
+        let c = Config::parse(MINIMAL, Path::new("/etc/pf/config.toml")).expect("valid");
+        let s = &c.settings;
+        assert_eq!(s.database, PathBuf::from("/etc/pf/pressfeed.db"));
+        assert_eq!(s.feeds_dir, PathBuf::from("/etc/pf/feeds"));
+        assert_eq!(
+            s.listen,
+            "127.0.0.1:8080".parse::<SocketAddr>().expect("addr")
+        );
+        assert_eq!(s.base_url.as_str(), "http://127.0.0.1:8080/");
+        assert_eq!(
+            s.user_agent,
+            format!(
+                "pressfeed/{} (+https://github.com/pressfeed/pressfeed)",
+                env!("CARGO_PKG_VERSION")
+            )
+        );
+        assert_eq!(s.connect_timeout, Duration::from_secs(10));
+        assert_eq!(s.request_timeout, Duration::from_secs(30));
+        assert_eq!(s.max_body_bytes, 5 * 1024 * 1024);
+        assert_eq!(s.per_host_concurrency, 2);
+
+        let a = &c.sources[0];
+        assert_eq!(a.description, "A");
+        assert_eq!(a.language, "ru");
+        assert_eq!(a.timezone, Tz::UTC);
+        assert_eq!(a.site_url.as_str(), "https://example.kz/");
+        assert_eq!(a.schedule.expr, "@hourly");
+        assert_eq!(a.items, 50);
+        assert_eq!(a.max_pages, 1);
+        assert_eq!(a.recheck_age, Duration::from_secs(48 * 3600));
+        assert!(a.listing.item.is_none() && a.listing.link.is_none());
+        assert!(a.article.content.is_none() && a.article.remove.is_empty());
+        let (rss, _, json) = a.feed_urls(s);
+        assert_eq!(rss.as_str(), "http://127.0.0.1:8080/feeds/a.rss");
+        assert_eq!(json.as_str(), "http://127.0.0.1:8080/feeds/a.json");
+
+        // a bare file name keeps relative paths relative to the working directory
+        let c = parse(MINIMAL).expect("valid");
+        assert_eq!(c.settings.database, PathBuf::from("pressfeed.db"));
+
+        // base_url follows listen
+        let t = format!("[settings]\nlisten = \"[::1]:9000\"\n{MINIMAL}");
+        let c = parse(&t).expect("valid");
+        assert_eq!(c.settings.base_url.as_str(), "http://[::1]:9000/");
+    }
+
+    #[test]
+    fn unknown_keys() {
+        let t = format!("color = \"red\"\n{MINIMAL}");
+        assert_eq!(
+            err(&t),
+            expect(
+                &t,
+                "color",
+                "color",
+                r#"unknown key "color", expected "settings" or "source""#
+            )
+        );
+
+        let t = format!("[settings]\ndatabse = \"x.db\"\n{MINIMAL}");
+        assert_eq!(
+            err(&t),
+            expect(
+                &t,
+                "databse",
+                "settings.databse",
+                "unknown key \"databse\", expected one of \"database\", \"feeds_dir\", \
+                 \"base_url\", \"user_agent\", \"connect_timeout_secs\", \
+                 \"request_timeout_secs\", \"max_body_bytes\", \"per_host_concurrency\", \
+                 \"listen\""
+            )
+        );
+
+        let t = format!("{MINIMAL}[[source]]\nid = \"b\"\ntitle = \"B\"\nlisting_url = []\n");
+        assert_eq!(
+            err(&t),
+            expect(
+                &t,
+                "listing_url =",
+                "source[1].listing_url",
+                "unknown key \"listing_url\", expected one of \"id\", \"title\", \
+                 \"description\", \"language\", \"timezone\", \"site_url\", \"listing_urls\", \
+                 \"schedule\", \"items\", \"max_pages\", \"recheck_hours\", \"listing\", \
+                 \"article\""
+            )
+        );
+
+        let t = format!("{MINIMAL}[source.listing]\nitem = \"li\"\nitems = \"li\"\n");
+        assert_eq!(
+            err(&t),
+            expect(
+                &t,
+                "items =",
+                "source[0].listing.items",
+                "unknown key \"items\", expected one of \"item\", \"link\", \"title\", \
+                 \"date\", \"summary\", \"image\", \"next\""
+            )
+        );
+
+        // inline tables too
+        let t = format!("{MINIMAL}article = {{ content = \"main\", body = \"x\" }}\n");
+        assert_eq!(
+            err(&t),
+            expect(
+                &t,
+                "body",
+                "source[0].article.body",
+                "unknown key \"body\", expected one of \"title\", \"content\", \"date\", \
+                 \"modified\", \"author\", \"categories\", \"image\", \"remove\""
+            )
+        );
+    }
+
+    #[test]
+    fn bad_selectors() {
+        let t = format!("{MINIMAL}[source.listing]\nitem = \"div[\"\n");
+        let css_err = Pick::parse("div[").err().unwrap_or_default();
+        assert_eq!(
+            err(&t),
+            expect(&t, "\"div[\"", "source[0].listing.item", &css_err)
+        );
+
+        let t = format!("{MINIMAL}[source.article]\nremove = [\".a\", \".b\", \"img@\"]\n");
+        assert_eq!(
+            err(&t),
+            expect(
+                &t,
+                "\"img@\"",
+                "source[0].article.remove[2]",
+                "invalid attribute name \"\" after '@'"
+            )
+        );
+    }
+
+    #[test]
+    fn bad_schedule() {
+        let t = minimal_with("title = \"A\"\n", "title = \"A\"\nschedule = \"0 9 * *\"\n");
+        assert_eq!(
+            err(&t),
+            expect(
+                &t,
+                "\"0 9",
+                "source[0].schedule",
+                "expected 5 fields (crontab), 6 or 7 (with seconds) or a @shortcut, found 4"
+            )
+        );
+        let t = minimal_with(
+            "title = \"A\"\n",
+            "title = \"A\"\nschedule = \"@sometimes\"\n",
+        );
+        assert_eq!(
+            err(&t),
+            expect(
+                &t,
+                "\"@sometimes",
+                "source[0].schedule",
+                "unknown shortcut \"@sometimes\", expected one of @yearly, @annually, \
+                 @monthly, @weekly, @daily, @midnight, @hourly"
+            )
+        );
+    }
+
+    #[test]
+    fn unknown_time_zone() {
+        let t = minimal_with(
+            "title = \"A\"\n",
+            "title = \"A\"\ntimezone = \"Asia/Almatty\"\n",
+        );
+        assert_eq!(
+            err(&t),
+            expect(
+                &t,
+                "\"Asia/Almatty\"",
+                "source[0].timezone",
+                "unknown time zone \"Asia/Almatty\"; did you mean \"Asia/Almaty\"?"
+            )
+        );
+        let t = minimal_with(
+            "title = \"A\"\n",
+            "title = \"A\"\ntimezone = \"Mars/Olympus\"\n",
+        );
+        assert_eq!(
+            err(&t),
+            expect(
+                &t,
+                "\"Mars",
+                "source[0].timezone",
+                "unknown time zone \"Mars/Olympus\""
+            )
+        );
+    }
+
+    #[test]
+    fn bad_urls() {
+        let cases = [
+            (
+                "/news/",
+                "\"/news/\" is not an absolute URL (expected http://... or https://...)",
+            ),
+            (
+                "ftp://example.kz/",
+                "URL \"ftp://example.kz/\" must use http or https, not ftp",
+            ),
+            (
+                "not a url",
+                "\"not a url\" is not an absolute URL (expected http://... or https://...)",
+            ),
+            (
+                "http://exa mple.kz/",
+                "invalid URL \"http://exa mple.kz/\": invalid international domain name",
+            ),
+            ("https://", "invalid URL \"https://\": empty host"),
+        ];
+        for (bad, message) in cases {
+            let t = minimal_with(
+                "[\"https://example.kz/news/\"]",
+                &format!("[\"https://example.kz/news/\", \"{bad}\"]"),
+            );
+            assert_eq!(
+                err(&t),
+                expect(
+                    &t,
+                    &format!("\"{bad}\""),
+                    "source[0].listing_urls[1]",
+                    message
+                ),
+                "{bad}"
+            );
+        }
+        let t = minimal_with(
+            "title = \"A\"\n",
+            "title = \"A\"\nsite_url = \"example.kz\"\n",
+        );
+        assert_eq!(
+            err(&t),
+            expect(
+                &t,
+                "\"example.kz\"",
+                "source[0].site_url",
+                "\"example.kz\" is not an absolute URL (expected http://... or https://...)"
+            )
+        );
+        let t = format!("[settings]\nbase_url = \"file:///srv/feeds/\"\n{MINIMAL}");
+        assert_eq!(
+            err(&t),
+            expect(
+                &t,
+                "\"file:",
+                "settings.base_url",
+                "URL \"file:///srv/feeds/\" must use http or https, not file"
+            )
+        );
+        let t = minimal_with("[\"https://example.kz/news/\"]", "[]");
+        assert_eq!(
+            err(&t),
+            expect(
+                &t,
+                "[]",
+                "source[0].listing_urls",
+                "at least one listing URL is required"
+            )
+        );
+    }
+
+    #[test]
+    fn bad_and_duplicate_ids() {
+        for bad in ["Prokuror", "-x", "a b", "", &"x".repeat(65)] {
+            let t = minimal_with("id = \"a\"", &format!("id = \"{bad}\""));
+            assert_eq!(
+                err(&t),
+                expect(
+                    &t,
+                    &format!("\"{bad}\""),
+                    "source[0].id",
+                    &format!(
+                        "invalid id \"{bad}\": use 1 to 64 lowercase letters, digits, \"-\" or \
+                         \"_\", starting with a letter or digit"
+                    )
+                ),
+                "{bad}"
+            );
+        }
+        assert!(
+            parse(&minimal_with(
+                "id = \"a\"",
+                &format!("id = \"{}\"", "x".repeat(64))
+            ))
+            .is_ok()
+        );
+
+        let t = format!(
+            "{MINIMAL}\n[[source]]\nid = \"a\"\ntitle = \"Again\"\nlisting_urls = [\"http://b.kz/\"]\n"
+        );
+        assert_eq!(
+            err(&t),
+            expect_nth(
+                &t,
+                "\"a\"",
+                1,
+                "source[1].id",
+                "duplicate source id \"a\" (already used by source[0])"
+            )
+        );
+    }
+
+    #[test]
+    fn out_of_range_numbers() {
+        let cases = [
+            (
+                "items = 0",
+                "source[0].items",
+                "must be between 1 and 1000, found 0",
+            ),
+            (
+                "items = 1001",
+                "source[0].items",
+                "must be between 1 and 1000, found 1001",
+            ),
+            (
+                "max_pages = -1",
+                "source[0].max_pages",
+                "must be between 1 and 1000, found -1",
+            ),
+            (
+                "recheck_hours = 8761",
+                "source[0].recheck_hours",
+                "must be between 0 and 8760, found 8761",
+            ),
+        ];
+        for (line, key, message) in cases {
+            let t = minimal_with("title = \"A\"\n", &format!("title = \"A\"\n{line}\n"));
+            // the error points at the value, just after "key = "
+            let (l, c) = at_nth(&t, line, 0);
+            let c = c + line.find(" = ").unwrap_or_default() + 3;
+            assert_eq!(err(&t), format!("config.toml:{l}:{c}: {key}: {message}"));
+        }
+        let cases = [
+            (
+                "per_host_concurrency = 33",
+                "settings.per_host_concurrency",
+                "must be between 1 and 32, found 33",
+            ),
+            (
+                "connect_timeout_secs = 0",
+                "settings.connect_timeout_secs",
+                "must be at least 1, found 0",
+            ),
+            (
+                "request_timeout_secs = -5",
+                "settings.request_timeout_secs",
+                "must be at least 1, found -5",
+            ),
+            (
+                "max_body_bytes = 0",
+                "settings.max_body_bytes",
+                "must be at least 1, found 0",
+            ),
+        ];
+        for (line, key, message) in cases {
+            let t = format!("[settings]\n{line}\n{MINIMAL}");
+            let (l, c) = at_nth(&t, " = ", 0);
+            assert_eq!(
+                err(&t),
+                format!("config.toml:{l}:{}: {key}: {message}", c + 3)
+            );
+        }
+    }
+
+    #[test]
+    fn other_settings_checks() {
+        let t = format!("[settings]\nlisten = \"localhost\"\n{MINIMAL}");
+        assert_eq!(
+            err(&t),
+            expect(
+                &t,
+                "\"localhost\"",
+                "settings.listen",
+                "invalid listen address \"localhost\": invalid socket address syntax \
+                 (expected e.g. \"127.0.0.1:8080\")"
+            )
+        );
+        let t = format!("[settings]\nuser_agent = \"\"\n{MINIMAL}");
+        assert_eq!(
+            err(&t),
+            expect(
+                &t,
+                "\"\"",
+                "settings.user_agent",
+                "must be non-empty printable ASCII (it is sent as an HTTP header)"
+            )
+        );
+        let t = minimal_with("title = \"A\"\n", "title = \"A\"\nlanguage = \"russian\"\n");
+        assert_eq!(
+            err(&t),
+            expect(
+                &t,
+                "\"russian\"",
+                "source[0].language",
+                "invalid language tag \"russian\": expected a BCP 47 tag such as \"ru\", \"kk\" \
+                 or \"kk-KZ\""
+            )
+        );
+        assert!(
+            parse(&minimal_with(
+                "title = \"A\"\n",
+                "title = \"A\"\nlanguage = \"kk-KZ\"\n"
+            ))
+            .is_ok()
+        );
+        let t = minimal_with("title = \"A\"", "title = \"  \"");
+        assert_eq!(
+            err(&t),
+            expect(&t, "\"  \"", "source[0].title", "must not be empty")
+        );
+    }
+
+    #[test]
+    fn missing_pieces() {
+        let t = "[settings]\nlisten = \"127.0.0.1:1\"\n";
+        assert_eq!(err(t), "config.toml:1:1: source: no [[source]] defined");
+        let t = "source = []\n";
+        assert_eq!(err(t), expect(t, "[]", "source", "no [[source]] defined"));
+
+        let t = format!("{MINIMAL}\n[[source]]\nid = \"b\"\nlisting_urls = [\"http://b.kz/\"]\n");
+        assert_eq!(
+            err(&t),
+            expect_nth(
+                &t,
+                "[[source]]",
+                1,
+                "source[1].title",
+                "missing required key"
+            )
+        );
+    }
+
+    #[test]
+    fn toml_syntax_error() {
+        let t = format!("{MINIMAL}[source.listing\nitem = \"li\"\n");
+        let (l, c) = at_nth(&t, "[source.listing", 0);
+        assert_eq!(
+            err(&t),
+            format!(
+                "config.toml:{l}:{}: invalid TOML: unclosed table, expected `]`",
+                c + "[source.listing".len()
+            )
+        );
+        let t = minimal_with("title = \"A\"", "title = \"A");
+        assert!(err(&t).starts_with("config.toml:3:"), "{}", err(&t));
+    }
+
+    #[test]
+    fn wrong_types() {
+        let t = minimal_with("title = \"A\"\n", "title = \"A\"\nitems = \"50\"\n");
+        assert_eq!(
+            err(&t),
+            expect(
+                &t,
+                "\"50\"",
+                "source[0].items",
+                "invalid type: string \"50\", expected an integer"
+            )
+        );
+        let t = minimal_with(
+            "[\"https://example.kz/news/\"]",
+            "\"https://example.kz/news/\"",
+        );
+        assert_eq!(
+            err(&t),
+            expect(
+                &t,
+                "\"https://example.kz/news/\"",
+                "source[0].listing_urls",
+                "invalid type: string \"https://example.kz/news/\", expected an array"
+            )
+        );
+        let t = format!("[[settings]]\n{MINIMAL}");
+        assert_eq!(
+            err(&t),
+            expect(
+                &t,
+                "[[settings]]",
+                "settings",
+                "invalid type: array, expected a table"
+            )
+        );
+        let t = "[source]\nid = \"a\"\n";
+        assert_eq!(
+            err(t),
+            expect(
+                t,
+                "[source]",
+                "source",
+                "invalid type: table, expected an array"
+            )
+        );
+        let t = format!("{MINIMAL}listing = [\"li\"]\n");
+        assert_eq!(
+            err(&t),
+            expect(
+                &t,
+                "[\"li\"]",
+                "source[0].listing",
+                "invalid type: array, expected a table"
+            )
+        );
+        let t = "source = [\"a\"]\n";
+        assert_eq!(
+            err(t),
+            expect(
+                t,
+                "\"a\"",
+                "source[0]",
+                "invalid type: string, expected a table"
+            )
+        );
+        let t = format!("settings = 5\n{MINIMAL}");
+        assert_eq!(
+            err(&t),
+            expect(
+                &t,
+                "5",
+                "settings",
+                "invalid type: integer, expected a table"
+            )
+        );
+    }
+
+    #[test]
+    fn columns_count_characters() {
+        assert_eq!(line_col("ab\nжж x", 8), (2, 4));
+        assert_eq!(line_col("", 10), (1, 1));
+    }
 }
