@@ -151,11 +151,8 @@ fn prescan_meta(head: &[u8]) -> Option<&'static Encoding> {
             while pos < head.len() && !is_space(head[pos]) && head[pos] != b'>' {
                 pos += 1;
             }
-            loop {
-                match read_attribute(head, pos) {
-                    Some((_, _, next)) => pos = next,
-                    None => break,
-                }
+            while let Some((_, _, next)) = read_attribute(head, pos) {
+                pos = next;
             }
             pos += 1;
         } else if rest.starts_with(b"<!") || rest.starts_with(b"</") || rest.starts_with(b"<?") {

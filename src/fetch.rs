@@ -45,6 +45,8 @@ pub struct Page {
 }
 
 /// The result of a GET.
+// One short-lived value per fetch; boxing the page would only add an allocation.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone)]
 pub enum Outcome {
     Fetched(Page),
