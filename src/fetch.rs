@@ -153,7 +153,7 @@ impl Fetcher {
                 url = %url,
                 final_url = %page.final_url,
                 status = page.status,
-                chars = page.text.len(),
+                text_bytes = page.text.len(),
                 elapsed_ms,
                 "fetched"
             ),
