@@ -6,6 +6,7 @@
 //! goes on. A source fails *entirely* only when no listing page could be read; then its feed
 //! files and stored articles are left exactly as they were.
 
+use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
@@ -51,6 +52,10 @@ pub struct RunReport {
     pub fatal: Option<String>,
     /// Feed files rewritten because their bytes changed.
     pub feeds_written: usize,
+    /// HTTP requests made.
+    pub requests: u64,
+    /// Failures by kind (`timeout`, `http_status`, `extract`, `store`, ...).
+    pub errors_by_kind: BTreeMap<String, u64>,
     pub duration: Duration,
 }
 
@@ -131,6 +136,21 @@ struct Candidate {
     fingerprint: String,
 }
 
+/// Why one article failed, with a kind for counting.
+struct ArticleError {
+    kind: &'static str,
+    message: String,
+}
+
+impl ArticleError {
+    fn new(kind: &'static str, e: impl std::fmt::Display) -> Self {
+        ArticleError {
+            kind,
+            message: e.to_string(),
+        }
+    }
+}
+
 enum ArticleOutcome {
     Stored(Upsert),
     NotModified,
@@ -172,6 +192,7 @@ pub async fn run_source(
             }
             pages += 1;
             let validators = lock(store).validators(url.as_str()).ok().flatten();
+            report.requests += 1;
             match fetcher.get_html(&url, validators.as_ref()).await {
                 Ok(Outcome::NotModified) => {
                     // Unchanged since the last complete run: nothing new behind it either.
@@ -190,6 +211,10 @@ pub async fn run_source(
                 }
                 Err(e) => {
                     tracing::warn!(source = %source.id, %url, error = %e, "listing fetch failed");
+                    *report
+                        .errors_by_kind
+                        .entry(e.kind().to_string())
+                        .or_default() += 1;
                     listing_errors.push(e.to_string());
                 }
             }
@@ -235,6 +260,7 @@ pub async fn run_source(
             Ok(k) => k,
             Err(e) => {
                 report.failed.push((c.link.to_string(), e.to_string()));
+                *report.errors_by_kind.entry("store".into()).or_default() += 1;
                 continue;
             }
         };
@@ -259,7 +285,8 @@ pub async fn run_source(
     // 3. Fetch, extract, normalize, store; bounded concurrency (the fetcher also limits per
     // host). Extraction is synchronous and never crosses an await.
     let concurrency = settings.per_host_concurrency.max(1) * 2;
-    let results: Vec<(Url, Result<ArticleOutcome, String>)> = futures_util::stream::iter(due)
+    report.requests += due.len() as u64;
+    let results: Vec<(Url, Result<ArticleOutcome, ArticleError>)> = futures_util::stream::iter(due)
         .map(|c| {
             let progress = progress.clone();
             async move {
@@ -280,9 +307,10 @@ pub async fn run_source(
             Ok(ArticleOutcome::Stored(Upsert::Unchanged)) | Ok(ArticleOutcome::NotModified) => {
                 report.unchanged += 1
             }
-            Err(e) => {
-                tracing::warn!(source = %source.id, url = %link, error = %e, "article failed");
-                report.failed.push((link.to_string(), e));
+            Err(ArticleError { kind, message }) => {
+                tracing::warn!(source = %source.id, url = %link, error = %message, "article failed");
+                *report.errors_by_kind.entry(kind.to_string()).or_default() += 1;
+                report.failed.push((link.to_string(), message));
             }
         }
     }
@@ -301,7 +329,10 @@ pub async fn run_source(
     // 4. Render.
     match render_source(source, settings, store, now) {
         Ok(n) => report.feeds_written = n,
-        Err(e) => report.fatal = Some(e),
+        Err(e) => {
+            *report.errors_by_kind.entry("render".into()).or_default() += 1;
+            report.fatal = Some(e);
+        }
     }
     record(store, source, now, &report);
     report.duration = started.elapsed();
@@ -322,24 +353,24 @@ async fn process_article(
     c: &Candidate,
     opts: &RunOptions,
     now: DateTime<Utc>,
-) -> Result<ArticleOutcome, String> {
+) -> Result<ArticleOutcome, ArticleError> {
     let validators = if opts.refetch {
         None
     } else {
         lock(store)
             .validators(c.link.as_str())
-            .map_err(|e| e.to_string())?
+            .map_err(|e| ArticleError::new("store", e))?
     };
     let page = match fetcher
         .get_html(&c.link, validators.as_ref())
         .await
-        .map_err(|e| e.to_string())?
+        .map_err(|e| ArticleError::new(e.kind(), e))?
     {
         Outcome::NotModified => return Ok(ArticleOutcome::NotModified),
         Outcome::Fetched(page) => page,
     };
     let raw = extract_article(&page.text, &page.final_url, &source.article);
-    let normalized = normalize(raw, source, now).map_err(|e| e.to_string())?;
+    let normalized = normalize(raw, source, now).map_err(|e| ArticleError::new("extract", e))?;
     for f in &normalized.date_failures {
         tracing::debug!(source = %source.id, url = %c.link, text = %f.candidate.text,
             origin = f.candidate.origin, "date not understood");
