@@ -391,5 +391,5 @@ async fn process_article(
     })();
     result
         .map(ArticleOutcome::Stored)
-        .map_err(|e| e.to_string())
+        .map_err(|e| ArticleError::new("store", e))
 }
