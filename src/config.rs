@@ -74,6 +74,13 @@ pub struct Settings {
     pub per_host_concurrency: usize,
     /// HTTP listen address of the daemon.
     pub listen: SocketAddr,
+    /// On SIGTERM, how long in-flight runs may take to finish before they are cancelled.
+    pub shutdown_grace: Duration,
+    /// Upper bound of the random delay added to each scheduled run, so that many sources
+    /// do not fire at the same second (also capped at a tenth of the source's interval).
+    pub schedule_jitter: Duration,
+    /// WebSub hubs announced in every feed and pinged when a feed changes.
+    pub hubs: Vec<Url>,
 }
 
 /// One `[[source]]`: a site to scrape into one feed.
@@ -96,6 +103,8 @@ pub struct Source {
     pub max_pages: usize,
     /// Articles first seen less than this long ago are fetched again on each run to catch edits.
     pub recheck_age: Duration,
+    /// WebSub hubs for this source's feeds, in addition to `settings.hubs`.
+    pub hubs: Vec<Url>,
     pub listing: ListingRules,
     pub article: ArticleRules,
 }
@@ -225,6 +234,9 @@ struct RawSettings {
     max_body_bytes: Option<Spanned<i64>>,
     per_host_concurrency: Option<Spanned<i64>>,
     listen: Option<Spanned<String>>,
+    shutdown_grace_secs: Option<Spanned<i64>>,
+    schedule_jitter_secs: Option<Spanned<i64>>,
+    hubs: Option<Vec<Spanned<String>>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -242,6 +254,7 @@ struct RawSource {
     items: Option<Spanned<i64>>,
     max_pages: Option<Spanned<i64>>,
     recheck_hours: Option<Spanned<i64>>,
+    hubs: Option<Vec<Spanned<String>>>,
     listing: Option<RawListing>,
     article: Option<RawArticle>,
 }
@@ -440,6 +453,9 @@ impl Ctx<'_> {
             i64::MAX,
         )?;
         let per_host_concurrency = int(raw.per_host_concurrency, "per_host_concurrency", 2, 1, 32)?;
+        let shutdown_grace = int(raw.shutdown_grace_secs, "shutdown_grace_secs", 20, 1, 3600)?;
+        let schedule_jitter = int(raw.schedule_jitter_secs, "schedule_jitter_secs", 30, 0, 3600)?;
+        let hubs = self.hubs(raw.hubs, "settings.hubs")?;
 
         Ok(Settings {
             database,
@@ -451,7 +467,21 @@ impl Ctx<'_> {
             max_body_bytes: max_body_bytes.unsigned_abs(),
             per_host_concurrency: usize::try_from(per_host_concurrency).unwrap_or(1),
             listen,
+            shutdown_grace: Duration::from_secs(shutdown_grace.unsigned_abs()),
+            schedule_jitter: Duration::from_secs(schedule_jitter.unsigned_abs()),
+            hubs,
         })
+    }
+
+    /// A list of WebSub hub URLs.
+    fn hubs(&self, v: Option<Vec<Spanned<String>>>, key: &str) -> Result<Vec<Url>, ConfigError> {
+        v.unwrap_or_default()
+            .into_iter()
+            .enumerate()
+            .map(|(j, h)| {
+                http_url(h.get_ref()).map_err(|m| self.err(h.span(), format!("{key}[{j}]"), m))
+            })
+            .collect()
     }
 
     /// An optional integer with a default, checked against `min..=max`.
@@ -628,6 +658,7 @@ impl Ctx<'_> {
             items: usize::try_from(items).unwrap_or(50),
             max_pages: usize::try_from(max_pages).unwrap_or(1),
             recheck_age: Duration::from_secs(recheck_hours.unsigned_abs() * 3600),
+            hubs: self.hubs(raw.hubs, &k("hubs"))?,
             listing,
             article,
         })
