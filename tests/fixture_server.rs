@@ -53,17 +53,19 @@ fn get(
 
 fn dechunk(mut b: &[u8]) -> Vec<u8> {
     let mut out = Vec::new();
-    loop {
-        let Some(eol) = b.windows(2).position(|w| w == b"\r\n") else {
+    while let Some(eol) = b.windows(2).position(|w| w == b"\r\n") {
+        let size = std::str::from_utf8(&b[..eol])
+            .ok()
+            .and_then(|h| usize::from_str_radix(h.trim(), 16).ok())
+            .unwrap_or(0);
+        let Some(chunk) = b.get(eol + 2..eol + 2 + size) else {
             break;
         };
-        let size = usize::from_str_radix(std::str::from_utf8(&b[..eol]).unwrap_or("0").trim(), 16)
-            .unwrap_or(0);
         if size == 0 {
             break;
         }
-        out.extend_from_slice(&b[eol + 2..eol + 2 + size]);
-        b = &b[eol + 2 + size + 2..];
+        out.extend_from_slice(chunk);
+        b = b.get(eol + 2 + size + 2..).unwrap_or_default();
     }
     out
 }

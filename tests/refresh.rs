@@ -105,7 +105,7 @@ fn parse_atom(raw: &[u8]) -> Vec<Item> {
     let doc = roxmltree::Document::parse(text).expect("Atom is well-formed XML");
     let feed = doc.root_element();
     assert_eq!(feed.tag_name().name(), "feed");
-    assert_eq!(feed.tag_name().namespace(), atom_ns.as_deref());
+    assert_eq!(feed.tag_name().namespace(), atom_ns);
     feed.children()
         .filter(|c| c.is_element() && c.tag_name().name() == "entry")
         .map(|e| {
@@ -163,7 +163,7 @@ fn parse_json(raw: &[u8]) -> (Vec<Item>, Option<String>) {
                 .and_then(|a| s(&a["name"])),
             categories: it["tags"]
                 .as_array()
-                .map(|t| t.iter().filter_map(|x| s(x)).collect())
+                .map(|t| t.iter().filter_map(&s).collect())
                 .unwrap_or_default(),
             image: s(&it["image"]),
             language: s(&it["language"]).or_else(|| feed_lang.clone()),

@@ -227,7 +227,7 @@ fn status(code: StatusCode, body: &'static str) -> Response {
 
 /// Maps `/a/b/` to `a/b/index.html` (or `a/b/amp.html` for `?amp=1`), `/a/x.html` to itself;
 /// refuses `..`.
-fn resolve(root: &Path, path: &str, query: Option<&str>) -> Result<PathBuf, Response> {
+fn resolve(root: &Path, path: &str, query: Option<&str>) -> Result<PathBuf, Box<Response>> {
     let mut rel = PathBuf::new();
     for part in path.trim_start_matches('/').split('/') {
         if part.is_empty() {
@@ -238,7 +238,7 @@ fn resolve(root: &Path, path: &str, query: Option<&str>) -> Result<PathBuf, Resp
             .components()
             .any(|c| !matches!(c, Component::Normal(_)))
         {
-            return Err(status(StatusCode::BAD_REQUEST, "bad path"));
+            return Err(Box::new(status(StatusCode::BAD_REQUEST, "bad path")));
         }
         rel.push(part);
     }
@@ -249,7 +249,7 @@ fn resolve(root: &Path, path: &str, query: Option<&str>) -> Result<PathBuf, Resp
         return if file.is_file() {
             Ok(file)
         } else {
-            Err(status(StatusCode::NOT_FOUND, "not found"))
+            Err(Box::new(status(StatusCode::NOT_FOUND, "not found")))
         };
     }
     if full.is_dir() {
@@ -262,12 +262,12 @@ fn resolve(root: &Path, path: &str, query: Option<&str>) -> Result<PathBuf, Resp
         if let Ok(v) = HeaderValue::from_str(&loc) {
             r.headers_mut().insert(header::LOCATION, v);
         }
-        return Err(r);
+        return Err(Box::new(r));
     }
-    if full.is_file() && !full.extension().is_some_and(|e| e == "headers") {
+    if full.is_file() && full.extension().is_none_or(|e| e != "headers") {
         Ok(full)
     } else {
-        Err(status(StatusCode::NOT_FOUND, "not found"))
+        Err(Box::new(status(StatusCode::NOT_FOUND, "not found")))
     }
 }
 
@@ -309,7 +309,7 @@ async fn serve(State(shared): State<Arc<Shared>>, req: Request) -> Response {
 
     let file = match resolve(&shared.root, uri.path(), uri.query()) {
         Ok(f) => f,
-        Err(resp) => return resp,
+        Err(resp) => return *resp,
     };
     let Ok(raw) = fs::read(&file) else {
         return status(StatusCode::NOT_FOUND, "not found");
