@@ -1,0 +1,422 @@
+//! Shared helpers for integration tests: a local fixture HTTP server standing in for a press
+//! site, config and expected-record loaders, and the `pressfeed` command.
+//!
+//! Fixture files use the placeholder origin `http://press.fixture`; the server rewrites it
+//! to its real `http://127.0.0.1:PORT` in every text response, so fixtures stay portable and
+//! absolute links in them point back at the server.
+
+#![allow(dead_code)] // each test binary uses a different subset
+
+use std::collections::HashMap;
+use std::fs;
+use std::net::SocketAddr;
+use std::path::{Component, Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
+use axum::response::Response;
+use serde::Deserialize;
+use sha2::{Digest, Sha256};
+
+/// The origin written in fixture files.
+pub const PLACEHOLDER: &str = "http://press.fixture";
+
+/// `tests/fixtures/<name>` in the source tree.
+pub fn fixture_dir(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests")
+        .join("fixtures")
+        .join(name)
+}
+
+/// One request as the fixture server saw it.
+#[derive(Debug, Clone)]
+pub struct RecordedRequest {
+    pub method: String,
+    pub path_and_query: String,
+    /// Header names are lower case.
+    pub headers: Vec<(String, String)>,
+}
+
+impl RecordedRequest {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+struct Shared {
+    root: PathBuf,
+    base: String,
+    /// Legacy sites declare their charset only in `<meta>`: HTML goes out without one.
+    html_without_charset: bool,
+    requests: Mutex<Vec<RecordedRequest>>,
+}
+
+/// A fixture site served from a temp copy on 127.0.0.1 by axum on a background thread.
+pub struct FixtureServer {
+    /// `http://127.0.0.1:PORT` (no trailing slash), what replaces the placeholder.
+    pub base: String,
+    /// The temp copy being served; edit it (or use [`FixtureServer::set_file`]) between runs.
+    pub root: PathBuf,
+    requests: Arc<Shared>,
+    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+    _copy: tempfile::TempDir,
+}
+
+impl FixtureServer {
+    /// Copies `fixture_dir` to a temp dir and serves it. A fixture dir named `legacy` serves
+    /// HTML as bare `text/html`; any file may carry extra headers in a sibling
+    /// `<name>.headers` file (`Name: value` lines, replacing defaults).
+    pub fn start(fixture_dir: impl AsRef<Path>) -> FixtureServer {
+        let src = fixture_dir.as_ref();
+        let copy = tempfile::tempdir().expect("create temp dir for fixture copy");
+        copy_tree(src, copy.path());
+        let root = copy.path().to_path_buf();
+        let html_without_charset = src.file_name().is_some_and(|n| n == "legacy");
+
+        let (addr_tx, addr_rx) = std::sync::mpsc::channel::<SocketAddr>();
+        let (shutdown_tx, shutdown_rx) = tokio::sync::oneshot::channel::<()>();
+        let (shared_tx, shared_rx) = std::sync::mpsc::channel::<Arc<Shared>>();
+        let root_for_thread = root.clone();
+        let thread = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("build tokio runtime for fixture server");
+            rt.block_on(async move {
+                let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+                    .await
+                    .expect("bind fixture server");
+                let addr = listener.local_addr().expect("fixture server address");
+                let shared = Arc::new(Shared {
+                    root: root_for_thread,
+                    base: format!("http://{addr}"),
+                    html_without_charset,
+                    requests: Mutex::new(Vec::new()),
+                });
+                shared_tx.send(shared.clone()).expect("send shared state");
+                addr_tx.send(addr).expect("send fixture server address");
+                let app = axum::Router::new().fallback(serve).with_state(shared);
+                axum::serve(listener, app)
+                    .with_graceful_shutdown(async {
+                        let _ = shutdown_rx.await;
+                    })
+                    .await
+                    .expect("fixture server");
+            });
+        });
+        let addr = addr_rx.recv().expect("fixture server start");
+        let shared = shared_rx.recv().expect("fixture server state");
+        FixtureServer {
+            base: format!("http://{addr}"),
+            root,
+            requests: shared,
+            shutdown: Some(shutdown_tx),
+            thread: Some(thread),
+            _copy: copy,
+        }
+    }
+
+    /// Absolute URL on this server for a path starting with `/`.
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base, path)
+    }
+
+    /// Every request seen so far, in arrival order.
+    pub fn requests(&self) -> Vec<RecordedRequest> {
+        self.requests
+            .requests
+            .lock()
+            .map(|r| r.clone())
+            .unwrap_or_default()
+    }
+
+    pub fn clear_requests(&self) {
+        if let Ok(mut r) = self.requests.requests.lock() {
+            r.clear();
+        }
+    }
+
+    /// Replaces (or creates) a file of the served copy; `rel_path` is relative to the root.
+    pub fn set_file(&self, rel_path: &str, contents: impl AsRef<[u8]>) {
+        let p = self.root.join(rel_path);
+        if let Some(parent) = p.parent() {
+            fs::create_dir_all(parent).expect("create fixture dir");
+        }
+        fs::write(&p, contents).expect("write fixture file");
+    }
+
+    /// Current contents of a served file (with the placeholder, as stored).
+    pub fn file(&self, rel_path: &str) -> String {
+        fs::read_to_string(self.root.join(rel_path)).expect("read fixture file")
+    }
+
+    /// Copies `tests/fixtures/<fixture>/config.toml` into `dir` pointing at this server.
+    pub fn copy_config(&self, dir: &Path, fixture: &str) -> PathBuf {
+        copy_config(dir, fixture, &self.base)
+    }
+}
+
+impl Drop for FixtureServer {
+    fn drop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+fn copy_tree(src: &Path, dst: &Path) {
+    fs::create_dir_all(dst).expect("create fixture copy dir");
+    for entry in fs::read_dir(src).expect("read fixture dir") {
+        let entry = entry.expect("fixture dir entry");
+        let to = dst.join(entry.file_name());
+        if entry.file_type().expect("file type").is_dir() {
+            copy_tree(&entry.path(), &to);
+        } else {
+            fs::copy(entry.path(), &to).expect("copy fixture file");
+        }
+    }
+}
+
+fn content_type(path: &Path, html_without_charset: bool) -> (&'static str, bool) {
+    let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("");
+    match ext {
+        "html" | "htm" if html_without_charset => ("text/html", true),
+        "html" | "htm" => ("text/html; charset=utf-8", true),
+        "xml" => ("application/xml", true),
+        "json" => ("application/json", true),
+        "txt" | "toml" => ("text/plain; charset=utf-8", true),
+        "css" => ("text/css", true),
+        "js" => ("application/javascript", true),
+        "jpg" | "jpeg" => ("image/jpeg", false),
+        "png" => ("image/png", false),
+        "gif" => ("image/gif", false),
+        _ => ("application/octet-stream", false),
+    }
+}
+
+fn replace_bytes(haystack: &[u8], from: &[u8], to: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(haystack.len());
+    let mut i = 0;
+    while i < haystack.len() {
+        if haystack[i..].starts_with(from) {
+            out.extend_from_slice(to);
+            i += from.len();
+        } else {
+            out.push(haystack[i]);
+            i += 1;
+        }
+    }
+    out
+}
+
+fn status(code: StatusCode, body: &'static str) -> Response {
+    let mut r = Response::new(Body::from(body));
+    *r.status_mut() = code;
+    r
+}
+
+/// Maps `/a/b/` to `a/b/index.html` (or `a/b/amp.html` for `?amp=1`), `/a/x.html` to itself;
+/// refuses `..`.
+fn resolve(root: &Path, path: &str, query: Option<&str>) -> Result<PathBuf, Box<Response>> {
+    let mut rel = PathBuf::new();
+    for part in path.trim_start_matches('/').split('/') {
+        if part.is_empty() {
+            continue;
+        }
+        let part = Path::new(part);
+        if part
+            .components()
+            .any(|c| !matches!(c, Component::Normal(_)))
+        {
+            return Err(Box::new(status(StatusCode::BAD_REQUEST, "bad path")));
+        }
+        rel.push(part);
+    }
+    let amp = query.is_some_and(|q| q.split('&').any(|kv| kv == "amp=1" || kv == "amp"));
+    let full = root.join(&rel);
+    if path.ends_with('/') {
+        let file = full.join(if amp { "amp.html" } else { "index.html" });
+        return if file.is_file() {
+            Ok(file)
+        } else {
+            Err(Box::new(status(StatusCode::NOT_FOUND, "not found")))
+        };
+    }
+    if full.is_dir() {
+        // WordPress answers a slash-less permalink with a redirect to the canonical form.
+        let mut r = status(StatusCode::MOVED_PERMANENTLY, "");
+        let loc = match query {
+            Some(q) => format!("{path}/?{q}"),
+            None => format!("{path}/"),
+        };
+        if let Ok(v) = HeaderValue::from_str(&loc) {
+            r.headers_mut().insert(header::LOCATION, v);
+        }
+        return Err(Box::new(r));
+    }
+    if full.is_file() && full.extension().is_none_or(|e| e != "headers") {
+        Ok(full)
+    } else {
+        Err(Box::new(status(StatusCode::NOT_FOUND, "not found")))
+    }
+}
+
+fn extra_headers(file: &Path) -> Vec<(String, String)> {
+    let mut name = file.file_name().unwrap_or_default().to_os_string();
+    name.push(".headers");
+    let Ok(text) = fs::read_to_string(file.with_file_name(name)) else {
+        return Vec::new();
+    };
+    text.lines()
+        .filter_map(|l| l.split_once(':'))
+        .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
+        .filter(|(k, _)| !k.is_empty())
+        .collect()
+}
+
+async fn serve(State(shared): State<Arc<Shared>>, req: Request) -> Response {
+    let uri = req.uri().clone();
+    let headers: &HeaderMap = req.headers();
+    let recorded = RecordedRequest {
+        method: req.method().to_string(),
+        path_and_query: uri
+            .path_and_query()
+            .map(|p| p.to_string())
+            .unwrap_or_else(|| uri.path().to_string()),
+        headers: headers
+            .iter()
+            .map(|(k, v)| {
+                (
+                    k.as_str().to_string(),
+                    String::from_utf8_lossy(v.as_bytes()).into_owned(),
+                )
+            })
+            .collect(),
+    };
+    if let Ok(mut r) = shared.requests.lock() {
+        r.push(recorded);
+    }
+
+    let file = match resolve(&shared.root, uri.path(), uri.query()) {
+        Ok(f) => f,
+        Err(resp) => return *resp,
+    };
+    let Ok(raw) = fs::read(&file) else {
+        return status(StatusCode::NOT_FOUND, "not found");
+    };
+    let (ctype, is_text) = content_type(&file, shared.html_without_charset);
+    let body = if is_text {
+        // JSON-LD printed by wp_json_encode escapes slashes: `http:\/\/press.fixture`.
+        let once = replace_bytes(&raw, PLACEHOLDER.as_bytes(), shared.base.as_bytes());
+        replace_bytes(
+            &once,
+            PLACEHOLDER.replace('/', "\\/").as_bytes(),
+            shared.base.replace('/', "\\/").as_bytes(),
+        )
+    } else {
+        raw
+    };
+    let etag = format!("\"{}\"", &hex::encode(Sha256::digest(&body))[..16]);
+
+    let if_none_match = headers
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let not_modified = if_none_match
+        .split(',')
+        .map(str::trim)
+        .any(|t| t == "*" || t == etag || t.strip_prefix("W/") == Some(etag.as_str()));
+
+    let mut resp = if not_modified {
+        status(StatusCode::NOT_MODIFIED, "")
+    } else {
+        Response::new(Body::from(body))
+    };
+    let h = resp.headers_mut();
+    if let Ok(v) = HeaderValue::from_str(&etag) {
+        h.insert(header::ETAG, v);
+    }
+    if !not_modified {
+        h.insert(header::CONTENT_TYPE, HeaderValue::from_static(ctype));
+    }
+    for (k, v) in extra_headers(&file) {
+        if let (Ok(k), Ok(v)) = (HeaderName::try_from(k), HeaderValue::from_str(&v)) {
+            h.insert(k, v);
+        }
+    }
+    resp
+}
+
+/// Copies `tests/fixtures/<fixture>/config.toml` to `dir/config.toml` with the placeholder
+/// origin replaced by `base`; returns the new path.
+pub fn copy_config(dir: &Path, fixture: &str, base: &str) -> PathBuf {
+    let text =
+        fs::read_to_string(fixture_dir(fixture).join("config.toml")).expect("read fixture config");
+    let out = dir.join("config.toml");
+    fs::write(&out, text.replace(PLACEHOLDER, base)).expect("write config copy");
+    out
+}
+
+/// The expected records of one fixture (`tests/fixtures/<fixture>/expected.toml`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Expected {
+    #[serde(default)]
+    pub body_excludes_all: Vec<String>,
+    #[serde(rename = "article")]
+    pub articles: Vec<ExpectedArticle>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExpectedArticle {
+    pub id: String,
+    pub title: String,
+    /// RFC 3339 with the source's offset, or `"first-seen"`.
+    pub published: String,
+    pub author: Option<String>,
+    pub categories: Option<Vec<String>>,
+    /// `Some("")`: no image allowed; `None`: not checked.
+    pub image: Option<String>,
+    pub language: Option<String>,
+    #[serde(default)]
+    pub body_contains: Vec<String>,
+    #[serde(default)]
+    pub body_excludes: Vec<String>,
+}
+
+impl Expected {
+    pub fn by_id(&self) -> HashMap<&str, &ExpectedArticle> {
+        self.articles.iter().map(|a| (a.id.as_str(), a)).collect()
+    }
+}
+
+/// Loads `tests/fixtures/<fixture>/expected.toml` with the placeholder replaced by `base`.
+pub fn load_expected(fixture: &str, base: &str) -> Expected {
+    let text =
+        fs::read_to_string(fixture_dir(fixture).join("expected.toml")).expect("read expected.toml");
+    toml::from_str(&text.replace(PLACEHOLDER, base)).expect("parse expected.toml")
+}
+
+/// The `pressfeed` binary built by cargo for this test run.
+pub fn pressfeed() -> assert_cmd::Command {
+    let mut cmd = assert_cmd::Command::new(assert_cmd::cargo::cargo_bin("pressfeed"));
+    // Keep runs hermetic: no inherited log filters or proxies.
+    cmd.env_remove("RUST_LOG")
+        .env_remove("HTTP_PROXY")
+        .env_remove("http_proxy")
+        .env_remove("ALL_PROXY")
+        .env_remove("all_proxy")
+        .env("NO_PROXY", "127.0.0.1");
+    cmd
+}
