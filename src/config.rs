@@ -454,7 +454,13 @@ impl Ctx<'_> {
         )?;
         let per_host_concurrency = int(raw.per_host_concurrency, "per_host_concurrency", 2, 1, 32)?;
         let shutdown_grace = int(raw.shutdown_grace_secs, "shutdown_grace_secs", 20, 1, 3600)?;
-        let schedule_jitter = int(raw.schedule_jitter_secs, "schedule_jitter_secs", 30, 0, 3600)?;
+        let schedule_jitter = int(
+            raw.schedule_jitter_secs,
+            "schedule_jitter_secs",
+            30,
+            0,
+            3600,
+        )?;
         let hubs = self.hubs(raw.hubs, "settings.hubs")?;
 
         Ok(Settings {

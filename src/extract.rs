@@ -168,6 +168,34 @@ static VISIBLE_DATE_FALLBACK: LazyLock<Selector> = LazyLock::new(|| {
     )
 });
 
+/// True when `el` sits in page chrome (sidebar widgets, navigation, site header or footer)
+/// rather than in the article: a "today" widget or a recent-posts list there carries dates
+/// and names that are not the article's.
+fn in_chrome(el: ElementRef<'_>) -> bool {
+    el.ancestors().filter_map(ElementRef::wrap).any(|a| {
+        let v = a.value();
+        matches!(v.name(), "aside" | "nav")
+            || v.id()
+                .is_some_and(|id| matches!(id, "secondary" | "sidebar" | "colophon" | "masthead"))
+            || v.classes().any(|c| {
+                c.contains("widget")
+                    || c.contains("sidebar")
+                    || matches!(
+                        c,
+                        "site-footer" | "site-header" | "menu" | "breadcrumbs" | "comments-area"
+                    )
+            })
+    })
+}
+
+/// Text of the first element matching `selector` outside page chrome.
+fn first_article_text(doc: &Html, selector: &Selector) -> Option<String> {
+    doc.select(selector)
+        .filter(|e| !in_chrome(*e))
+        .map(|e| collapse_whitespace(&e.text().collect::<String>()))
+        .find(|t| !t.is_empty())
+}
+
 /// The base URL for resolving links: `<base href>` if present, else the page URL.
 fn base_url(doc: &Html, page_url: &Url) -> Url {
     doc.select(&BASE)
@@ -557,7 +585,7 @@ pub fn extract_article(html: &str, page_url: &Url, rules: &ArticleRules) -> RawA
         "meta itemprop=datePublished",
     );
     push_date(&mut published, meta(&doc, "pubdate"), "meta pubdate");
-    let time_el = doc.select(&TIME).find(|t| {
+    let time_el = doc.select(&TIME).filter(|t| !in_chrome(*t)).find(|t| {
         !t.value().classes().any(|c| c == "updated")
             || t.value().classes().any(|c| c == "published")
     });
@@ -573,9 +601,7 @@ pub fn extract_article(html: &str, page_url: &Url, rules: &ArticleRules) -> RawA
     );
     push_date(
         &mut published,
-        doc.select(&VISIBLE_DATE_FALLBACK)
-            .map(|e| collapse_whitespace(&e.text().collect::<String>()))
-            .find(|t| !t.is_empty()),
+        first_article_text(&doc, &VISIBLE_DATE_FALLBACK),
         "visible date",
     );
 
@@ -605,11 +631,7 @@ pub fn extract_article(html: &str, page_url: &Url, rules: &ArticleRules) -> RawA
         .and_then(|p| p.first(root))
         .or(ld.author.clone())
         .or_else(|| meta(&doc, "author"))
-        .or_else(|| {
-            doc.select(&AUTHOR_FALLBACK)
-                .map(|e| collapse_whitespace(&e.text().collect::<String>()))
-                .find(|t| !t.is_empty())
-        });
+        .or_else(|| first_article_text(&doc, &AUTHOR_FALLBACK));
 
     let categories = dedup(match &rules.categories {
         Some(p) => p.all(root),
@@ -620,6 +642,7 @@ pub fn extract_article(html: &str, page_url: &Url, rules: &ArticleRules) -> RawA
             if c.is_empty() {
                 c = doc
                     .select(&CATEGORY_FALLBACK)
+                    .filter(|e| !in_chrome(*e))
                     .map(|e| collapse_whitespace(&e.text().collect::<String>()))
                     .filter(|t| !t.is_empty())
                     .collect();

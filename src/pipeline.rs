@@ -16,7 +16,7 @@ use sha2::{Digest, Sha256};
 use url::Url;
 
 use crate::config::{Settings, Source};
-use crate::extract::{extract_article, extract_listing};
+use crate::extract::{Listing, extract_article, extract_listing};
 use crate::fetch::{Fetcher, Outcome, Validators};
 use crate::model::ListingItem;
 use crate::normalize::{canonical_url, normalize};
@@ -181,7 +181,7 @@ pub async fn run_source(
     // 1. Listing pages.
     let mut items: Vec<ListingItem> = Vec::new();
     let mut listing_errors = Vec::new();
-    let mut listing_validators: Vec<(Url, Validators)> = Vec::new();
+    let mut listing_validators: Vec<(Url, Validators, Listing)> = Vec::new();
     let mut any_listing_ok = false;
     for start in &source.listing_urls {
         let mut next = Some(start.clone());
@@ -195,19 +195,35 @@ pub async fn run_source(
             report.requests += 1;
             match fetcher.get_html(&url, validators.as_ref()).await {
                 Ok(Outcome::NotModified) => {
-                    // Unchanged since the last complete run: nothing new behind it either.
-                    any_listing_ok = true;
-                    report.listing_pages += 1;
-                    tracing::debug!(source = %source.id, %url, "listing not modified");
+                    // Unchanged since the last clean run: walk what it held then, so young
+                    // articles are still re-checked and the next page is still reached.
+                    match lock(store).listing(url.as_str()) {
+                        Ok(Some(listing)) => {
+                            any_listing_ok = true;
+                            report.listing_pages += 1;
+                            tracing::debug!(source = %source.id, %url, "listing not modified");
+                            items.extend(listing.items);
+                            next = listing.next;
+                        }
+                        _ => {
+                            // Validators without a remembered page cannot happen unless the
+                            // database was edited; forget them and read the page in full.
+                            let _ =
+                                lock(store).set_validators(url.as_str(), &Validators::default());
+                            listing_errors.push(format!(
+                                "GET {url}: 304 for a page never stored; retry next run"
+                            ));
+                        }
+                    }
                 }
                 Ok(Outcome::Fetched(page)) => {
                     any_listing_ok = true;
                     report.listing_pages += 1;
                     let listing = extract_listing(&page.text, &page.final_url, &source.listing);
                     tracing::debug!(source = %source.id, %url, items = listing.items.len(), "listing page");
-                    items.extend(listing.items);
-                    listing_validators.push((url.clone(), page.validators));
-                    next = listing.next;
+                    items.extend(listing.items.iter().cloned());
+                    next = listing.next.clone();
+                    listing_validators.push((url.clone(), page.validators, listing));
                 }
                 Err(e) => {
                     tracing::warn!(source = %source.id, %url, error = %e, "listing fetch failed");
@@ -319,8 +335,11 @@ pub async fn run_source(
     // that failed this time.
     if report.failed.is_empty() {
         let s = lock(store);
-        for (url, v) in &listing_validators {
-            if let Err(e) = s.set_validators(url.as_str(), v) {
+        for (url, v, listing) in &listing_validators {
+            if let Err(e) = s
+                .save_listing(url.as_str(), listing)
+                .and_then(|_| s.set_validators(url.as_str(), v))
+            {
                 tracing::warn!(source = %source.id, %url, error = %e, "cannot save validators");
             }
         }

@@ -12,8 +12,9 @@ use chrono::{DateTime, Utc};
 use rusqlite::{Connection, OptionalExtension, params};
 use url::Url;
 
+use crate::extract::Listing;
 use crate::fetch::Validators;
-use crate::model::{Article, StoredArticle};
+use crate::model::{Article, ListingItem, StoredArticle};
 
 /// Why a store operation failed.
 #[derive(Debug, thiserror::Error)]
@@ -95,6 +96,11 @@ const MIGRATIONS: &[&str] = &[
         article_id    TEXT NOT NULL,
         fingerprint   TEXT NOT NULL,
         PRIMARY KEY (source, url)
+     ) WITHOUT ROWID;
+     CREATE TABLE listing_pages (
+        url           TEXT PRIMARY KEY,
+        items         TEXT NOT NULL,      -- JSON: what extract_listing found
+        next          TEXT
      ) WITHOUT ROWID;
      CREATE TABLE validators (
         url           TEXT PRIMARY KEY,
@@ -409,6 +415,69 @@ impl Store {
             )
             .map_err(self.err("remember link"))?;
         Ok(())
+    }
+
+    /// Remembers what a listing page held, so a 304 for it can be walked like a 200.
+    pub fn save_listing(&self, url: &str, listing: &Listing) -> Result<(), StoreError> {
+        let items: Vec<serde_json::Value> = listing
+            .items
+            .iter()
+            .map(|i| {
+                serde_json::json!({
+                    "url": i.url.as_str(), "title": i.title, "date": i.date_text,
+                    "summary": i.summary, "image": i.image,
+                })
+            })
+            .collect();
+        let items = serde_json::Value::Array(items).to_string();
+        self.conn
+            .execute(
+                "INSERT INTO listing_pages (url, items, next) VALUES (?1, ?2, ?3)
+                 ON CONFLICT (url) DO UPDATE SET items = excluded.items, next = excluded.next",
+                params![url, items, listing.next.as_ref().map(Url::as_str)],
+            )
+            .map_err(self.err("save listing page"))?;
+        Ok(())
+    }
+
+    /// What a listing page held when it was last read.
+    pub fn listing(&self, url: &str) -> Result<Option<Listing>, StoreError> {
+        let row: Option<(String, Option<String>)> = self
+            .conn
+            .query_row(
+                "SELECT items, next FROM listing_pages WHERE url = ?1",
+                [url],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()
+            .map_err(self.err("read listing page"))?;
+        let Some((items, next)) = row else {
+            return Ok(None);
+        };
+        let corrupt = |message: String| StoreError::Corrupt {
+            path: self.path.clone(),
+            message,
+        };
+        let values: Vec<serde_json::Value> = serde_json::from_str(&items)
+            .map_err(|e| corrupt(format!("listing page {url}: {e}")))?;
+        let text =
+            |v: &serde_json::Value, k: &str| v.get(k).and_then(|x| x.as_str()).map(str::to_string);
+        let items = values
+            .iter()
+            .filter_map(|v| {
+                Some(ListingItem {
+                    url: Url::parse(v.get("url")?.as_str()?).ok()?,
+                    title: text(v, "title"),
+                    date_text: text(v, "date"),
+                    summary: text(v, "summary"),
+                    image: text(v, "image"),
+                })
+            })
+            .collect();
+        Ok(Some(Listing {
+            items,
+            next: next.and_then(|n| Url::parse(&n).ok()),
+        }))
     }
 
     /// Stored HTTP validators of a URL.
