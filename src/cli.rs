@@ -211,9 +211,8 @@ async fn refresh(config: &Config, ids: &[String], opts: &RunOptions, strict: boo
         println!("{}", summary_line(&report));
         reports.push(report);
     }
-    if reports.iter().any(RunReport::failed_entirely) {
-        Exit::SourceFailed
-    } else if strict && reports.iter().any(|r| !r.failed.is_empty()) {
+    let article_failures = strict && reports.iter().any(|r| !r.failed.is_empty());
+    if reports.iter().any(RunReport::failed_entirely) || article_failures {
         Exit::SourceFailed
     } else {
         Exit::Ok

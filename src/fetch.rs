@@ -436,6 +436,9 @@ mod tests {
             max_body_bytes,
             per_host_concurrency: 2,
             listen: "127.0.0.1:0".parse().expect("static address"),
+            shutdown_grace: Duration::from_secs(1),
+            schedule_jitter: Duration::ZERO,
+            hubs: Vec::new(),
         }
     }
 
