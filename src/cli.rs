@@ -9,6 +9,7 @@ use clap::{Parser, Subcommand};
 
 use crate::config::{Config, ConfigError};
 use crate::fetch::Fetcher;
+use crate::lock::{LockError, SourceLock};
 use crate::pipeline::{Progress, RunOptions, RunReport, render_source, run_source};
 use crate::store::Store;
 
@@ -45,6 +46,9 @@ pub enum Command {
         #[arg(long)]
         strict: bool,
     },
+    /// Run as a service: scrape each source on its schedule and serve the feeds over HTTP.
+    /// SIGHUP reloads the configuration; SIGTERM/SIGINT stop gracefully.
+    Run,
     /// Rewrite the feed files from the store without touching the network.
     Render {
         /// Only these sources (repeatable); all when absent.
@@ -119,6 +123,20 @@ pub fn run(cli: Cli) -> Exit {
             let opts = RunOptions { refetch: *refetch };
             runtime.block_on(refresh(&config, sources, &opts, *strict))
         }
+        Command::Run => {
+            let config = match load(&cli) {
+                Ok(c) => c,
+                Err(e) => return e,
+            };
+            let runtime = match tokio::runtime::Runtime::new() {
+                Ok(r) => r,
+                Err(e) => {
+                    eprintln!("pressfeed: cannot start the async runtime: {e}");
+                    return Exit::Runtime;
+                }
+            };
+            runtime.block_on(crate::daemon::run(cli.config.clone(), config))
+        }
         Command::Render { sources } => {
             let config = match load(&cli) {
                 Ok(c) => c,
@@ -153,7 +171,7 @@ fn render(config: &Config, ids: &[String]) -> Exit {
     let mut exit = Exit::Ok;
     for source in selected {
         match render_source(source, &config.settings, &store, chrono::Utc::now()) {
-            Ok(n) => println!("{}: {n} feed file(s) rewritten", source.id),
+            Ok(changed) => println!("{}: {} feed file(s) rewritten", source.id, changed.len()),
             Err(e) => {
                 eprintln!("pressfeed: {}: {e}", source.id);
                 exit = Exit::SourceFailed;
@@ -204,7 +222,23 @@ async fn refresh(config: &Config, ids: &[String], opts: &RunOptions, strict: boo
                 b.set_message(url.to_string());
             }) as Progress
         });
+        let lock = match take_lock(config, &source.id).await {
+            Ok(l) => l,
+            Err(e) => {
+                eprintln!("pressfeed: {}: {e}", source.id);
+                if let Some(b) = bar {
+                    b.finish_and_clear();
+                }
+                reports.push(RunReport {
+                    source: source.id.clone(),
+                    fatal: Some(e.to_string()),
+                    ..RunReport::default()
+                });
+                continue;
+            }
+        };
         let report = run_source(source, &config.settings, &fetcher, &store, opts, progress).await;
+        drop(lock);
         if let Some(b) = bar {
             b.finish_and_clear();
         }
@@ -216,6 +250,30 @@ async fn refresh(config: &Config, ids: &[String], opts: &RunOptions, strict: boo
         Exit::SourceFailed
     } else {
         Exit::Ok
+    }
+}
+
+/// Takes the source's run lock, waiting (with a message) while the daemon or another
+/// refresh holds it.
+async fn take_lock(config: &Config, id: &str) -> Result<SourceLock, LockError> {
+    match SourceLock::try_acquire(&config.settings.database, id) {
+        Err(LockError::Busy { path }) => {
+            eprintln!(
+                "pressfeed: {id}: another pressfeed is running this source ({}); waiting…",
+                path.display()
+            );
+            let db = config.settings.database.clone();
+            let id = id.to_string();
+            tokio::task::spawn_blocking(move || SourceLock::acquire(&db, &id))
+                .await
+                .unwrap_or_else(|e| {
+                    Err(LockError::Io {
+                        path,
+                        source: std::io::Error::other(e),
+                    })
+                })
+        }
+        other => other,
     }
 }
 

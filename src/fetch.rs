@@ -235,6 +235,31 @@ impl Fetcher {
         result
     }
 
+    /// POSTs a form (WebSub publish pings) and expects a 2xx answer; the body is ignored.
+    pub async fn post_form(&self, url: &Url, fields: &[(&str, &str)]) -> Result<(), FetchError> {
+        let _permit = self.permit(url).await?;
+        let body = url::form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(fields)
+            .finish();
+        let response = self
+            .inner
+            .client
+            .post(url.clone())
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(body)
+            .send()
+            .await
+            .map_err(|err| map_error(url, err))?;
+        let status = response.status();
+        if !status.is_success() {
+            return Err(FetchError::Status {
+                url: url.clone(),
+                status: status.as_u16(),
+            });
+        }
+        Ok(())
+    }
+
     /// Takes the host permit and sends the request; fails on statuses other than 2xx and 304.
     async fn start(
         &self,

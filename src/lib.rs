@@ -28,14 +28,18 @@
 //! - [`pipeline`]: one refresh of one source, shared by `refresh` and the daemon; returns a
 //!   [`pipeline::RunReport`].
 //! - [`cli`]: the command line (clap) and what each command does.
+//! - [`daemon`]: `pressfeed run`: scheduler per source, signals, reload, systemd notify.
+//! - [`lock`]: per-source run locks shared by every process using one database.
 //! - [`text`]: small text helpers shared by extract, normalize and render.
 
 pub mod cli;
 pub mod config;
+pub mod daemon;
 pub mod dates;
 pub mod decode;
 pub mod extract;
 pub mod fetch;
+pub mod lock;
 pub mod model;
 pub mod normalize;
 pub mod pipeline;

@@ -52,6 +52,8 @@ pub struct RunReport {
     pub fatal: Option<String>,
     /// Feed files rewritten because their bytes changed.
     pub feeds_written: usize,
+    /// Public URLs of the rewritten feeds (for WebSub pings).
+    pub changed_feeds: Vec<Url>,
     /// HTTP requests made.
     pub requests: u64,
     /// Failures by kind (`timeout`, `http_status`, `extract`, `store`, ...).
@@ -103,17 +105,23 @@ pub fn feed_meta(source: &Source, settings: &Settings) -> FeedMeta {
         atom_url: join("atom"),
         json_url: join("json"),
         timezone: source.timezone,
-        hubs: Vec::new(),
+        hubs: settings
+            .hubs
+            .iter()
+            .chain(&source.hubs)
+            .cloned()
+            .collect(),
     }
 }
 
-/// Renders a source's feeds from the store. Returns how many files were rewritten.
+/// Renders a source's feeds from the store. Returns the public URLs of the files that were
+/// rewritten (their bytes changed).
 pub fn render_source(
     source: &Source,
     settings: &Settings,
     store: &SharedStore,
     now: DateTime<Utc>,
-) -> Result<usize, String> {
+) -> Result<Vec<Url>, String> {
     let (items, created) = {
         let s = lock(store);
         let items = s
@@ -124,9 +132,19 @@ pub fn render_source(
             .map_err(|e| e.to_string())?;
         (items, created)
     };
-    let model = FeedModel::new(feed_meta(source, settings), items);
+    let meta = feed_meta(source, settings);
+    let model = FeedModel::new(meta.clone(), items);
     let report = write_feeds(&settings.feeds_dir, &model, created).map_err(|e| e.to_string())?;
-    Ok(report.written.len())
+    Ok(report
+        .written
+        .iter()
+        .filter_map(|p| match p.extension().and_then(|e| e.to_str()) {
+            Some("rss") => Some(meta.rss_url.clone()),
+            Some("atom") => Some(meta.atom_url.clone()),
+            Some("json") => Some(meta.json_url.clone()),
+            _ => None,
+        })
+        .collect())
 }
 
 /// One article to look at, with what the listing said about it.
@@ -347,7 +365,10 @@ pub async fn run_source(
 
     // 4. Render.
     match render_source(source, settings, store, now) {
-        Ok(n) => report.feeds_written = n,
+        Ok(changed) => {
+            report.feeds_written = changed.len();
+            report.changed_feeds = changed;
+        }
         Err(e) => {
             *report.errors_by_kind.entry("render".into()).or_default() += 1;
             report.fatal = Some(e);

@@ -38,6 +38,8 @@ pub struct RecordedRequest {
     pub path_and_query: String,
     /// Header names are lower case.
     pub headers: Vec<(String, String)>,
+    /// Request body (only kept for POSTs to the WebSub hub stub at `/hub`).
+    pub body: String,
 }
 
 impl RecordedRequest {
@@ -55,6 +57,8 @@ struct Shared {
     /// Legacy sites declare their charset only in `<meta>`: HTML goes out without one.
     html_without_charset: bool,
     requests: Mutex<Vec<RecordedRequest>>,
+    /// Responses to paths starting with this prefix are held back this long.
+    delay: Mutex<Option<(String, std::time::Duration)>>,
 }
 
 /// A fixture site served from a temp copy on 127.0.0.1 by axum on a background thread.
@@ -99,6 +103,7 @@ impl FixtureServer {
                     base: format!("http://{addr}"),
                     html_without_charset,
                     requests: Mutex::new(Vec::new()),
+                    delay: Mutex::new(None),
                 });
                 shared_tx.send(shared.clone()).expect("send shared state");
                 addr_tx.send(addr).expect("send fixture server address");
@@ -135,6 +140,13 @@ impl FixtureServer {
             .lock()
             .map(|r| r.clone())
             .unwrap_or_default()
+    }
+
+    /// Holds back every response to a path starting with `prefix` by `delay` (a slow site).
+    pub fn set_delay(&self, prefix: &str, delay: std::time::Duration) {
+        if let Ok(mut d) = self.requests.delay.lock() {
+            *d = Some((prefix.to_string(), delay));
+        }
     }
 
     pub fn clear_requests(&self) {
@@ -286,8 +298,40 @@ fn extra_headers(file: &Path) -> Vec<(String, String)> {
 
 async fn serve(State(shared): State<Arc<Shared>>, req: Request) -> Response {
     let uri = req.uri().clone();
+    // The WebSub hub stub: record the ping (with its form body) and accept it.
+    if req.method() == axum::http::Method::POST && uri.path() == "/hub" {
+        let headers = req
+            .headers()
+            .iter()
+            .map(|(k, v)| (k.as_str().to_string(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
+            .collect();
+        let body = axum::body::to_bytes(req.into_body(), 64 * 1024)
+            .await
+            .map(|b| String::from_utf8_lossy(&b).into_owned())
+            .unwrap_or_default();
+        if let Ok(mut r) = shared.requests.lock() {
+            r.push(RecordedRequest {
+                method: "POST".into(),
+                path_and_query: "/hub".into(),
+                headers,
+                body,
+            });
+        }
+        return Response::builder()
+            .status(StatusCode::ACCEPTED)
+            .body(Body::empty())
+            .expect("static response");
+    }
+    let delay = shared
+        .delay
+        .lock()
+        .ok()
+        .and_then(|d| d.clone())
+        .filter(|(prefix, _)| uri.path().starts_with(prefix.as_str()))
+        .map(|(_, d)| d);
     let headers: &HeaderMap = req.headers();
     let recorded = RecordedRequest {
+        body: String::new(),
         method: req.method().to_string(),
         path_and_query: uri
             .path_and_query()
@@ -305,6 +349,9 @@ async fn serve(State(shared): State<Arc<Shared>>, req: Request) -> Response {
     };
     if let Ok(mut r) = shared.requests.lock() {
         r.push(recorded);
+    }
+    if let Some(d) = delay {
+        tokio::time::sleep(d).await;
     }
 
     let file = match resolve(&shared.root, uri.path(), uri.query()) {

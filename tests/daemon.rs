@@ -1,0 +1,359 @@
+//! `pressfeed run` as a reader and an admin see it: scheduled runs, feeds over HTTP with
+//! conditional GET and compression, signals (TERM, HUP), systemd notifications, WebSub pings
+//! and the shipped unit files.
+
+mod common;
+
+use std::io::{BufRead, BufReader, Read};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use common::{FixtureServer, fixture_dir};
+
+/// A running `pressfeed run` child with its stderr collected line by line.
+struct Daemon {
+    child: Child,
+    addr: String,
+    log: Arc<Mutex<Vec<String>>>,
+}
+
+impl Daemon {
+    fn start(cfg: &Path, envs: &[(&str, &str)]) -> Daemon {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_pressfeed"));
+        cmd.arg("--config")
+            .arg(cfg)
+            .arg("run")
+            .env("RUST_LOG", "pressfeed=info")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped());
+        for (k, v) in envs {
+            cmd.env(k, v);
+        }
+        let mut child = cmd.spawn().expect("start pressfeed run");
+        let stderr = child.stderr.take().expect("stderr piped");
+        let log = Arc::new(Mutex::new(Vec::new()));
+        let (tx, rx) = std::sync::mpsc::channel();
+        let log2 = log.clone();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                if let Some(rest) = line.split("listening on ").nth(1) {
+                    let addr = rest.split_whitespace().next().unwrap_or("").to_string();
+                    let _ = tx.send(addr);
+                }
+                log2.lock().unwrap().push(line);
+            }
+        });
+        let addr = rx
+            .recv_timeout(Duration::from_secs(20))
+            .unwrap_or_else(|_| panic!("daemon did not report its address: {:?}", log.lock().unwrap()));
+        Daemon { child, addr, log }
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.addr)
+    }
+
+    fn signal(&self, sig: &str) {
+        let ok = Command::new("kill")
+            .arg(format!("-{sig}"))
+            .arg(self.child.id().to_string())
+            .status()
+            .expect("run kill")
+            .success();
+        assert!(ok, "kill -{sig} failed");
+    }
+
+    fn log_contains(&self, needle: &str) -> bool {
+        self.log.lock().unwrap().iter().any(|l| l.contains(needle))
+    }
+
+    /// Waits for the process to exit; returns (exit code, how long it took).
+    fn wait_exit(&mut self, limit: Duration) -> (Option<i32>, Duration) {
+        let start = Instant::now();
+        while start.elapsed() < limit {
+            if let Some(status) = self.child.try_wait().expect("try_wait") {
+                return (status.code(), start.elapsed());
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let _ = self.child.kill();
+        panic!("daemon did not exit within {limit:?}: {:?}", self.log.lock().unwrap());
+    }
+}
+
+impl Drop for Daemon {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// The wp fixture config made to run every second on a random port.
+fn daemon_config(server: &FixtureServer, dir: &Path, extra_settings: &str) -> PathBuf {
+    let cfg = server.copy_config(dir, "wp");
+    let text = std::fs::read_to_string(&cfg).unwrap();
+    let text = text
+        .replace(
+            "[settings]\n",
+            &format!(
+                "[settings]\nlisten = \"127.0.0.1:0\"\nschedule_jitter_secs = 0\nshutdown_grace_secs = 2\n{extra_settings}"
+            ),
+        )
+        .replace("schedule = \"*/30 * * * *\"", "schedule = \"*/1 * * * * *\"");
+    std::fs::write(&cfg, text).unwrap();
+    cfg
+}
+
+fn wait_for(what: &str, limit: Duration, mut ok: impl FnMut() -> bool) {
+    let start = Instant::now();
+    while start.elapsed() < limit {
+        if ok() {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    panic!("timed out waiting for {what}");
+}
+
+fn client() -> reqwest::blocking::Client {
+    reqwest::blocking::Client::builder()
+        .no_gzip()
+        .no_brotli()
+        .timeout(Duration::from_secs(10))
+        .build()
+        .unwrap()
+}
+
+#[test]
+fn scheduled_run_is_served_with_validators_compression_and_head() {
+    let server = FixtureServer::start(fixture_dir("wp"));
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = daemon_config(&server, dir.path(), "");
+    let daemon = Daemon::start(&cfg, &[]);
+    let rss_path = dir.path().join("feeds/wp.rss");
+    wait_for("the first scheduled run", Duration::from_secs(30), || {
+        ["rss", "atom", "json"]
+            .iter()
+            .all(|e| dir.path().join(format!("feeds/wp.{e}")).exists())
+    });
+    let http = client();
+    for (ext, ctype) in [
+        ("rss", "application/rss+xml; charset=utf-8"),
+        ("atom", "application/atom+xml; charset=utf-8"),
+        ("json", "application/feed+json"),
+    ] {
+        let url = daemon.url(&format!("/feeds/wp.{ext}"));
+        let r = http.get(&url).send().unwrap();
+        assert_eq!(r.status(), 200, "{url}");
+        assert_eq!(r.headers()["content-type"], ctype);
+        let etag = r.headers()["etag"].to_str().unwrap().to_string();
+        assert!(r.headers().contains_key("last-modified"));
+        assert!(r.headers()["cache-control"].to_str().unwrap().contains("max-age="));
+        let body = r.bytes().unwrap();
+        // The feed may be rewritten between the GET and this read only if the site changed,
+        // and it does not.
+        let file = std::fs::read(dir.path().join(format!("feeds/wp.{ext}"))).unwrap();
+        assert_eq!(body.as_ref(), file.as_slice(), "served bytes are the file's bytes");
+
+        let r = http.get(&url).header("If-None-Match", &etag).send().unwrap();
+        assert_eq!(r.status(), 304);
+        assert!(r.bytes().unwrap().is_empty(), "304 has no body");
+
+        let r = http.get(&url).header("Accept-Encoding", "gzip").send().unwrap();
+        assert_eq!(r.headers()["content-encoding"], "gzip");
+        let mut plain = Vec::new();
+        flate2::read::GzDecoder::new(r.bytes().unwrap().as_ref())
+            .read_to_end(&mut plain)
+            .unwrap();
+        assert_eq!(plain, file, "gzip body decodes to the file");
+
+        let r = http.get(&url).header("Accept-Encoding", "br").send().unwrap();
+        assert_eq!(r.headers()["content-encoding"], "br");
+        let mut plain = Vec::new();
+        brotli::Decompressor::new(r.bytes().unwrap().as_ref(), 4096)
+            .read_to_end(&mut plain)
+            .unwrap();
+        assert_eq!(plain, file, "brotli body decodes to the file");
+
+        let r = http.head(&url).send().unwrap();
+        assert_eq!(r.status(), 200);
+        assert_eq!(r.headers()["etag"].to_str().unwrap(), etag);
+        assert!(r.bytes().unwrap().is_empty(), "HEAD has no body");
+    }
+    assert!(rss_path.exists());
+    // Later scheduled runs find nothing new: the file keeps its bytes and its ETag.
+    let before = std::fs::metadata(&rss_path).unwrap().modified().unwrap();
+    std::thread::sleep(Duration::from_millis(2500));
+    let after = std::fs::metadata(&rss_path).unwrap().modified().unwrap();
+    assert_eq!(before, after, "unchanged site leaves the feed file alone");
+    assert!(daemon.log_contains("wp: 0 new"), "later runs logged");
+}
+
+#[test]
+fn sigterm_during_a_slow_scrape_exits_cleanly_within_the_grace_period() {
+    let server = FixtureServer::start(fixture_dir("wp"));
+    // Article pages take far longer than the grace period.
+    server.set_delay("/20", Duration::from_secs(30));
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = daemon_config(&server, dir.path(), "");
+    let mut daemon = Daemon::start(&cfg, &[]);
+    wait_for("an article request", Duration::from_secs(30), || {
+        server
+            .requests()
+            .iter()
+            .any(|r| r.path_and_query.starts_with("/20"))
+    });
+    daemon.signal("TERM");
+    let (code, took) = daemon.wait_exit(Duration::from_secs(15));
+    assert_eq!(code, Some(0), "{:?}", daemon.log.lock().unwrap());
+    assert!(took < Duration::from_secs(6), "exit took {took:?} (grace 2 s)");
+    // No temp file left behind, and any feed file that exists is complete.
+    for entry in std::fs::read_dir(dir.path().join("feeds")).into_iter().flatten() {
+        let entry = entry.unwrap();
+        let name = entry.file_name().to_string_lossy().into_owned();
+        assert!(!name.starts_with('.'), "temp file left: {name}");
+        if name.ends_with(".rss") || name.ends_with(".atom") {
+            let text = std::fs::read_to_string(entry.path()).unwrap();
+            roxmltree::Document::parse(&text).expect("complete XML");
+        }
+    }
+    let db = rusqlite::Connection::open(dir.path().join("pressfeed.db")).unwrap();
+    let check: String = db
+        .query_row("PRAGMA integrity_check", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(check, "ok");
+}
+
+#[test]
+fn sighup_refuses_a_broken_config_and_applies_a_fixed_one() {
+    let server = FixtureServer::start(fixture_dir("wp"));
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = daemon_config(&server, dir.path(), "");
+    let good = std::fs::read_to_string(&cfg).unwrap();
+    let daemon = Daemon::start(&cfg, &[]);
+    wait_for("the first feed", Duration::from_secs(30), || {
+        dir.path().join("feeds/wp.rss").exists()
+    });
+    let http = client();
+
+    std::fs::write(&cfg, good.replace("timezone = \"Asia/Almaty\"", "timezone = \"Asia/Almatty\"")).unwrap();
+    daemon.signal("HUP");
+    wait_for("the reload error", Duration::from_secs(10), || {
+        daemon.log_contains("reload refused")
+    });
+    assert!(daemon.log_contains("Asia/Almatty"), "the error names the bad value");
+    let r = http.get(daemon.url("/feeds/wp.rss")).send().unwrap();
+    assert_eq!(r.status(), 200, "old feeds still served");
+
+    let legacy = "\n[[source]]\nid = \"second\"\ntitle = \"Второй источник\"\n\
+                  listing_urls = [\"http://127.0.0.1:9/none\"]\nschedule = \"@yearly\"\n";
+    std::fs::write(&cfg, format!("{good}{legacy}")).unwrap();
+    daemon.signal("HUP");
+    wait_for("the reload", Duration::from_secs(10), || {
+        daemon.log_contains("configuration reloaded")
+    });
+    let index = http.get(daemon.url("/")).send().unwrap().text().unwrap();
+    assert!(index.contains("Второй источник"), "new source on the index");
+    let opml = http.get(daemon.url("/opml")).send().unwrap().text().unwrap();
+    assert!(opml.contains("/feeds/second.rss"), "new source in OPML: {opml}");
+}
+
+#[test]
+fn notify_socket_gets_ready_watchdog_and_stopping_in_order() {
+    use std::os::unix::net::UnixDatagram;
+    let server = FixtureServer::start(fixture_dir("wp"));
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = daemon_config(&server, dir.path(), "");
+    let sock_path = dir.path().join("notify.sock");
+    let sock = UnixDatagram::bind(&sock_path).unwrap();
+    sock.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    let mut daemon = Daemon::start(
+        &cfg,
+        &[
+            ("NOTIFY_SOCKET", sock_path.to_str().unwrap()),
+            ("WATCHDOG_USEC", "400000"),
+        ],
+    );
+    let mut seen: Vec<String> = Vec::new();
+    let mut buf = [0u8; 4096];
+    let recv = |buf: &mut [u8]| -> String {
+        let n = sock.recv(buf).expect("notification");
+        String::from_utf8_lossy(&buf[..n]).into_owned()
+    };
+    while !seen.iter().any(|m| m.contains("WATCHDOG=1")) {
+        seen.push(recv(&mut buf));
+    }
+    daemon.signal("TERM");
+    while !seen.iter().any(|m| m.contains("STOPPING=1")) {
+        seen.push(recv(&mut buf));
+    }
+    let pos = |needle: &str| seen.iter().position(|m| m.contains(needle)).unwrap();
+    assert!(pos("READY=1") < pos("WATCHDOG=1"), "{seen:?}");
+    assert!(pos("WATCHDOG=1") < pos("STOPPING=1"), "{seen:?}");
+    assert_eq!(daemon.wait_exit(Duration::from_secs(15)).0, Some(0));
+}
+
+#[test]
+fn websub_hub_is_pinged_when_a_feed_changes() {
+    let server = FixtureServer::start(fixture_dir("wp"));
+    let dir = tempfile::tempdir().unwrap();
+    let hub = server.url("/hub");
+    let cfg = daemon_config(&server, dir.path(), &format!("hubs = [\"{hub}\"]\n"));
+    let _daemon = Daemon::start(&cfg, &[]);
+    wait_for("a hub ping", Duration::from_secs(30), || {
+        server.requests().iter().any(|r| r.path_and_query == "/hub")
+    });
+    let pings: Vec<_> = server
+        .requests()
+        .into_iter()
+        .filter(|r| r.path_and_query == "/hub")
+        .collect();
+    let bodies: Vec<&str> = pings.iter().map(|r| r.body.as_str()).collect();
+    assert!(
+        bodies.iter().any(|b| b.contains("hub.mode=publish") && b.contains("feeds%2Fwp.rss")),
+        "{bodies:?}"
+    );
+    let rss = std::fs::read_to_string(dir.path().join("feeds/wp.rss")).unwrap();
+    assert!(rss.contains(&format!("href=\"{hub}\"")) && rss.contains("rel=\"hub\""), "hub link in the feed");
+}
+
+#[test]
+fn shipped_systemd_units_pass_systemd_analyze_verify() {
+    let analyze = Command::new("systemd-analyze").arg("--version").output();
+    assert!(
+        analyze.is_ok_and(|o| o.status.success()),
+        "systemd-analyze is required (Debian package systemd; .ci/run installs it)"
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let units = Path::new(env!("CARGO_MANIFEST_DIR")).join("contrib/systemd");
+    let mut names = Vec::new();
+    for entry in std::fs::read_dir(&units).unwrap() {
+        let entry = entry.unwrap();
+        let name = entry.file_name().to_string_lossy().into_owned();
+        // The units name the installed path; point them at the binary under test.
+        let text = std::fs::read_to_string(entry.path())
+            .unwrap()
+            .replace("/usr/local/bin/pressfeed", env!("CARGO_BIN_EXE_pressfeed"));
+        std::fs::write(dir.path().join(&name), text).unwrap();
+        names.push(name);
+    }
+    names.sort();
+    assert_eq!(
+        names,
+        ["pressfeed-refresh.service", "pressfeed-refresh.timer", "pressfeed.service"]
+    );
+    let out = Command::new("systemd-analyze")
+        .arg("verify")
+        .args(names.iter().map(|n| dir.path().join(n)))
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "systemd-analyze verify failed:\n{stderr}");
+    assert!(
+        !stderr.contains(".service:") && !stderr.contains(".timer:"),
+        "warnings about our units:\n{stderr}"
+    );
+}
