@@ -1138,7 +1138,7 @@ listing_urls = ["https://example.kz/news/"]
                 "unknown key \"databse\", expected one of \"database\", \"feeds_dir\", \
                  \"base_url\", \"user_agent\", \"connect_timeout_secs\", \
                  \"request_timeout_secs\", \"max_body_bytes\", \"per_host_concurrency\", \
-                 \"listen\""
+                 \"listen\", \"shutdown_grace_secs\", \"schedule_jitter_secs\", \"hubs\""
             )
         );
 
