@@ -1151,7 +1151,7 @@ listing_urls = ["https://example.kz/news/"]
                 "source[1].listing_url",
                 "unknown key \"listing_url\", expected one of \"id\", \"title\", \
                  \"description\", \"language\", \"timezone\", \"site_url\", \"listing_urls\", \
-                 \"schedule\", \"items\", \"max_pages\", \"recheck_hours\", \"listing\", \
+                 \"schedule\", \"items\", \"max_pages\", \"recheck_hours\", \"hubs\", \"listing\", \
                  \"article\""
             )
         );

@@ -151,10 +151,11 @@ impl Shared {
     /// within [60, 3600].
     fn max_age(&self, config: &Arc<Config>, source: &Source, now: DateTime<Utc>) -> i64 {
         let clamp = |at: DateTime<Utc>| (at - now).num_seconds().clamp(60, 3600);
-        if let Some(next) = read_lock(&self.next_runs).get(&source.id) {
-            if Arc::ptr_eq(&next.config, config) && next.at > now {
-                return clamp(next.at);
-            }
+        if let Some(next) = read_lock(&self.next_runs).get(&source.id)
+            && Arc::ptr_eq(&next.config, config)
+            && next.at > now
+        {
+            return clamp(next.at);
         }
         match source.schedule.next_after(now, source.timezone) {
             Some(at) => {
