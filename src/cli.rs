@@ -46,6 +46,19 @@ pub enum Command {
         #[arg(long)]
         strict: bool,
     },
+    /// Walk a source's archive (listing pages 1..N) into the store; feeds still show the
+    /// newest `items`.
+    Backfill {
+        /// The source to backfill.
+        #[arg(long = "source", short = 's', value_name = "ID")]
+        source: String,
+        /// How many listing pages to walk.
+        #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=100_000))]
+        pages: u32,
+    },
+    /// Print a table of every source's health: last success, failures, last error, items,
+    /// selector drift.
+    Status,
     /// Run as a service: scrape each source on its schedule and serve the feeds over HTTP.
     /// SIGHUP reloads the configuration; SIGTERM/SIGINT stop gracefully.
     Run,
@@ -120,8 +133,32 @@ pub fn run(cli: Cli) -> Exit {
                     return Exit::Runtime;
                 }
             };
-            let opts = RunOptions { refetch: *refetch };
+            let opts = RunOptions {
+                refetch: *refetch,
+                ..RunOptions::default()
+            };
             runtime.block_on(refresh(&config, sources, &opts, *strict))
+        }
+        Command::Backfill { source, pages } => {
+            let config = match load(&cli) {
+                Ok(c) => c,
+                Err(e) => return e,
+            };
+            let runtime = match tokio::runtime::Runtime::new() {
+                Ok(r) => r,
+                Err(e) => {
+                    eprintln!("pressfeed: cannot start the async runtime: {e}");
+                    return Exit::Runtime;
+                }
+            };
+            runtime.block_on(backfill(&config, source, *pages as usize))
+        }
+        Command::Status => {
+            let config = match load(&cli) {
+                Ok(c) => c,
+                Err(e) => return e,
+            };
+            status(&config)
         }
         Command::Run => {
             let config = match load(&cli) {
@@ -247,6 +284,137 @@ async fn refresh(config: &Config, ids: &[String], opts: &RunOptions, strict: boo
     }
     let article_failures = strict && reports.iter().any(|r| !r.failed.is_empty());
     if reports.iter().any(RunReport::failed_entirely) || article_failures {
+        Exit::SourceFailed
+    } else {
+        Exit::Ok
+    }
+}
+
+async fn backfill(config: &Config, id: &str, pages: usize) -> Exit {
+    let source = match config.select(&[id.to_string()]) {
+        Ok(s) => s[0],
+        Err(e) => {
+            eprintln!("pressfeed: {e}");
+            return Exit::Runtime;
+        }
+    };
+    let store = match open_store(config) {
+        Ok(s) => s,
+        Err(e) => return e,
+    };
+    let fetcher = match Fetcher::new(&config.settings) {
+        Ok(f) => f,
+        Err(e) => {
+            eprintln!("pressfeed: {e}");
+            return Exit::Runtime;
+        }
+    };
+    let _lock = match take_lock(config, &source.id).await {
+        Ok(l) => l,
+        Err(e) => {
+            eprintln!("pressfeed: {}: {e}", source.id);
+            return Exit::SourceFailed;
+        }
+    };
+    let bar = std::io::stdout().is_terminal().then(|| {
+        let b = indicatif::ProgressBar::new(pages as u64);
+        b.set_style(
+            indicatif::ProgressStyle::with_template(
+                "{prefix}: page {pos}/{len} {bar:30} {elapsed_precise} {wide_msg}",
+            )
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        );
+        b.set_prefix(source.id.clone());
+        b
+    });
+    let on_page = bar.clone().map(|b| {
+        Arc::new(move |page: usize, _limit: usize| b.set_position(page as u64))
+            as Arc<dyn Fn(usize, usize) + Send + Sync>
+    });
+    let progress: Option<Progress> = bar
+        .clone()
+        .map(|b| Arc::new(move |url: &str| b.set_message(url.to_string())) as Progress);
+    let opts = RunOptions {
+        backfill_pages: Some(pages),
+        on_page,
+        ..RunOptions::default()
+    };
+    let report = run_source(source, &config.settings, &fetcher, &store, &opts, progress).await;
+    if let Some(b) = bar {
+        b.finish_and_clear();
+    }
+    println!("{}", summary_line(&report));
+    if report.failed_entirely() {
+        Exit::SourceFailed
+    } else {
+        Exit::Ok
+    }
+}
+
+fn status(config: &Config) -> Exit {
+    let store = match open_store(config) {
+        Ok(s) => s,
+        Err(e) => return e,
+    };
+    let s = store.lock().unwrap_or_else(|p| p.into_inner());
+    let fmt_time = |t: Option<chrono::DateTime<chrono::Utc>>, tz: chrono_tz::Tz| {
+        t.map(|t| t.with_timezone(&tz).format("%Y-%m-%d %H:%M %z").to_string())
+            .unwrap_or_else(|| "never".into())
+    };
+    let mut rows = vec![[
+        "SOURCE".to_string(),
+        "LAST SUCCESS".into(),
+        "LAST ATTEMPT".into(),
+        "FAILURES".into(),
+        "STORED".into(),
+        "FOUND".into(),
+        "DRIFT".into(),
+        "LAST ERROR".into(),
+    ]];
+    let mut failing = false;
+    for source in &config.sources {
+        let st = match s.source_state(&source.id) {
+            Ok(st) => st,
+            Err(e) => {
+                eprintln!("pressfeed: {e}");
+                return Exit::Runtime;
+            }
+        };
+        let stored = s.count(&source.id).unwrap_or(0);
+        failing |= st.consecutive_failures > 0;
+        rows.push([
+            source.id.clone(),
+            fmt_time(st.last_success, source.timezone),
+            fmt_time(st.last_attempt, source.timezone),
+            st.consecutive_failures.to_string(),
+            stored.to_string(),
+            st.items_found.to_string(),
+            if st.drift.is_empty() {
+                "-".into()
+            } else {
+                st.drift.join(",")
+            },
+            st.last_error.unwrap_or_else(|| "-".into()),
+        ]);
+    }
+    let widths: Vec<usize> = (0..8)
+        .map(|c| rows.iter().map(|r| r[c].chars().count()).max().unwrap_or(0))
+        .collect();
+    for r in &rows {
+        let line: Vec<String> = r
+            .iter()
+            .enumerate()
+            .map(|(i, cell)| {
+                if i == 7 {
+                    cell.clone()
+                } else {
+                    format!("{cell:<w$}", w = widths[i])
+                }
+            })
+            .collect();
+        println!("{}", line.join("  ").trim_end());
+    }
+    if failing {
         Exit::SourceFailed
     } else {
         Exit::Ok

@@ -105,6 +105,9 @@ pub struct Source {
     pub recheck_age: Duration,
     /// WebSub hubs for this source's feeds, in addition to `settings.hubs`.
     pub hubs: Vec<Url>,
+    /// Listing page N (N ≥ 2) when the page has no next link: `{n}` is replaced by N, e.g.
+    /// `https://site.kz/news/page/{n}/` or `https://site.kz/news?page={n}`.
+    pub page_url_template: Option<String>,
     pub listing: ListingRules,
     pub article: ArticleRules,
 }
@@ -254,6 +257,7 @@ struct RawSource {
     items: Option<Spanned<i64>>,
     max_pages: Option<Spanned<i64>>,
     recheck_hours: Option<Spanned<i64>>,
+    page_url_template: Option<Spanned<String>>,
     hubs: Option<Vec<Spanned<String>>>,
     listing: Option<RawListing>,
     article: Option<RawArticle>,
@@ -665,6 +669,22 @@ impl Ctx<'_> {
             max_pages: usize::try_from(max_pages).unwrap_or(1),
             recheck_age: Duration::from_secs(recheck_hours.unsigned_abs() * 3600),
             hubs: self.hubs(raw.hubs, &k("hubs"))?,
+            page_url_template: match raw.page_url_template {
+                None => None,
+                Some(v) => {
+                    let t = v.get_ref().trim();
+                    if !t.contains("{n}") {
+                        return Err(self.err(
+                            v.span(),
+                            k("page_url_template"),
+                            "must contain {n} (the page number)",
+                        ));
+                    }
+                    http_url(&t.replace("{n}", "2"))
+                        .map_err(|m| self.err(v.span(), k("page_url_template"), m))?;
+                    Some(t.to_string())
+                }
+            },
             listing,
             article,
         })
@@ -1151,7 +1171,7 @@ listing_urls = ["https://example.kz/news/"]
                 "source[1].listing_url",
                 "unknown key \"listing_url\", expected one of \"id\", \"title\", \
                  \"description\", \"language\", \"timezone\", \"site_url\", \"listing_urls\", \
-                 \"schedule\", \"items\", \"max_pages\", \"recheck_hours\", \"hubs\", \"listing\", \
+                 \"schedule\", \"items\", \"max_pages\", \"recheck_hours\", \"page_url_template\", \"hubs\", \"listing\", \
                  \"article\""
             )
         );

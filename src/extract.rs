@@ -281,6 +281,9 @@ fn pick_link(p: &Pick, scope: ElementRef<'_>) -> Option<String> {
 pub struct Listing {
     pub items: Vec<ListingItem>,
     pub next: Option<Url>,
+    /// Configured selectors that matched nothing on this page (`listing.item` when no entry
+    /// was found, `listing.date` when no entry had a date, ...): the selector-drift signal.
+    pub misses: Vec<&'static str>,
 }
 
 /// Extracts article entries from a listing page. Links are resolved against the page and
@@ -350,7 +353,36 @@ pub fn extract_listing(html: &str, page_url: &Url, rules: &ListingRules) -> List
     }
     .and_then(|h| resolve(&base, &h))
     .filter(|u| u != page_url);
-    Listing { items, next }
+    let mut misses = Vec::new();
+    if rules.item.is_some() && items.is_empty() {
+        misses.push("listing.item");
+    } else if !items.is_empty() {
+        type Has = fn(&ListingItem) -> bool;
+        let fields: [(&'static str, bool, Has); 4] = [
+            ("listing.title", rules.title.is_some(), |i| {
+                i.title.is_some()
+            }),
+            ("listing.date", rules.date.is_some(), |i| {
+                i.date_text.is_some()
+            }),
+            ("listing.summary", rules.summary.is_some(), |i| {
+                i.summary.is_some()
+            }),
+            ("listing.image", rules.image.is_some(), |i| {
+                i.image.is_some()
+            }),
+        ];
+        for (name, configured, has) in fields {
+            if configured && !items.iter().any(has) {
+                misses.push(name);
+            }
+        }
+    }
+    Listing {
+        items,
+        next,
+        misses,
+    }
 }
 
 /// Metadata from JSON-LD: the first Article-like object, `@graph` and arrays flattened.
@@ -533,6 +565,17 @@ fn dedup(v: Vec<String>) -> Vec<String> {
     out
 }
 
+/// Which configured article selectors produced a value.
+#[derive(Default)]
+struct Hits {
+    title: bool,
+    date: bool,
+    modified: bool,
+    author: bool,
+    categories: bool,
+    image: bool,
+}
+
 /// Extracts an article page. Configured selectors win field by field; structured data
 /// (JSON-LD, OpenGraph / `article:*`, `<time>`) and common theme markup fill the rest.
 pub fn extract_article(html: &str, page_url: &Url, rules: &ArticleRules) -> RawArticle {
@@ -547,10 +590,12 @@ pub fn extract_article(html: &str, page_url: &Url, rules: &ArticleRules) -> RawA
         .or_else(|| meta(&doc, "og:url"))
         .or(ld.url.clone());
 
-    let title = rules
-        .title
-        .as_ref()
-        .and_then(|p| p.first(root))
+    let selected_title = rules.title.as_ref().and_then(|p| p.first(root));
+    let mut hits = Hits {
+        title: selected_title.is_some(),
+        ..Hits::default()
+    };
+    let title = selected_title
         .or(ld.headline.clone())
         .or_else(|| meta(&doc, "og:title").map(|t| strip_site_suffix(&t, site_name.as_deref())))
         .or_else(|| {
@@ -567,7 +612,9 @@ pub fn extract_article(html: &str, page_url: &Url, rules: &ArticleRules) -> RawA
 
     let mut published = Vec::new();
     if let Some(p) = &rules.date {
-        push_date(&mut published, p.first(root), "selector");
+        let v = p.first(root);
+        hits.date = v.is_some();
+        push_date(&mut published, v, "selector");
     }
     push_date(
         &mut published,
@@ -607,7 +654,9 @@ pub fn extract_article(html: &str, page_url: &Url, rules: &ArticleRules) -> RawA
 
     let mut modified = Vec::new();
     if let Some(p) = &rules.modified {
-        push_date(&mut modified, p.first(root), "selector");
+        let v = p.first(root);
+        hits.modified = v.is_some();
+        push_date(&mut modified, v, "selector");
     }
     push_date(
         &mut modified,
@@ -625,10 +674,9 @@ pub fn extract_article(html: &str, page_url: &Url, rules: &ArticleRules) -> RawA
         "meta og:updated_time",
     );
 
-    let author = rules
-        .author
-        .as_ref()
-        .and_then(|p| p.first(root))
+    let selected_author = rules.author.as_ref().and_then(|p| p.first(root));
+    hits.author = selected_author.is_some();
+    let author = selected_author
         .or(ld.author.clone())
         .or_else(|| meta(&doc, "author"))
         .or_else(|| first_article_text(&doc, &AUTHOR_FALLBACK));
@@ -651,7 +699,9 @@ pub fn extract_article(html: &str, page_url: &Url, rules: &ArticleRules) -> RawA
         }
     });
 
+    hits.categories = !categories.is_empty();
     let configured_image = rules.image.as_ref().and_then(|p| pick_image(p, root));
+    hits.image = configured_image.is_some();
     let language = doc
         .select(&HTML_LANG)
         .next()
@@ -682,7 +732,30 @@ pub fn extract_article(html: &str, page_url: &Url, rules: &ArticleRules) -> RawA
         .or(first_body_image)
         .filter(|i| !i.starts_with("data:"));
 
+    let mut selector_misses = Vec::new();
+    for (name, configured, hit) in [
+        ("article.title", rules.title.is_some(), hits.title),
+        (
+            "article.content",
+            rules.content.is_some(),
+            content_html.is_some(),
+        ),
+        ("article.date", rules.date.is_some(), hits.date),
+        ("article.modified", rules.modified.is_some(), hits.modified),
+        ("article.author", rules.author.is_some(), hits.author),
+        (
+            "article.categories",
+            rules.categories.is_some(),
+            hits.categories,
+        ),
+        ("article.image", rules.image.is_some(), hits.image),
+    ] {
+        if configured && !hit {
+            selector_misses.push(name);
+        }
+    }
     RawArticle {
+        selector_misses,
         url: Some(page_url.clone()),
         canonical,
         title,

@@ -41,6 +41,8 @@ pub struct RawArticle {
     pub image: Option<String>,
     /// Language of the page (`<html lang>`, `og:locale`), if stated.
     pub language: Option<String>,
+    /// Configured selectors that matched nothing on this page (selector-drift signal).
+    pub selector_misses: Vec<&'static str>,
 }
 
 /// A normalized article, ready to store and render.

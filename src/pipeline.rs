@@ -6,7 +6,7 @@
 //! goes on. A source fails *entirely* only when no listing page could be read; then its feed
 //! files and stored articles are left exactly as they were.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
@@ -28,10 +28,24 @@ use crate::store::{Store, StoreError, Upsert};
 pub type SharedStore = Arc<Mutex<Store>>;
 
 /// How to run.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct RunOptions {
     /// Fetch every listed article again, whatever the store knows.
     pub refetch: bool,
+    /// Backfill: walk this many listing pages whatever they bring, fetching only articles
+    /// not yet stored.
+    pub backfill_pages: Option<usize>,
+    /// Called after each listing page with (page number, page limit), for progress bars.
+    pub on_page: Option<Arc<dyn Fn(usize, usize) + Send + Sync>>,
+}
+
+impl std::fmt::Debug for RunOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RunOptions")
+            .field("refetch", &self.refetch)
+            .field("backfill_pages", &self.backfill_pages)
+            .finish_non_exhaustive()
+    }
 }
 
 /// What one run of one source did.
@@ -165,12 +179,18 @@ impl ArticleError {
 }
 
 enum ArticleOutcome {
-    Stored(Upsert),
+    /// Stored, with the configured selectors that matched nothing on the page.
+    Stored(Upsert, Vec<&'static str>),
     NotModified,
 }
 
 /// Runs one source once. Never panics on bad input; everything that goes wrong ends up in
 /// the report.
+///
+/// Listing pages are walked one at a time and each page's new articles are processed before
+/// the next page is fetched, so memory stays flat however long the archive. A normal run
+/// stops at the first page that brings no unknown article (`max_pages` at most); a backfill
+/// walks `backfill_pages` pages whatever it finds.
 pub async fn run_source(
     source: &Source,
     settings: &Settings,
@@ -191,61 +211,65 @@ pub async fn run_source(
         return report;
     }
 
-    // 1. Listing pages.
-    let mut items: Vec<ListingItem> = Vec::new();
+    let max_pages = opts.backfill_pages.unwrap_or(source.max_pages);
     let mut listing_errors = Vec::new();
     let mut listing_validators: Vec<(Url, Validators, Listing)> = Vec::new();
     let mut any_listing_ok = false;
+    let mut seen: HashSet<Url> = HashSet::new();
+    let mut selectors = SelectorTally::default();
     for start in &source.listing_urls {
         let mut next = Some(start.clone());
-        let mut pages = 0;
+        let mut page_no = 0;
         while let Some(url) = next.take() {
-            if pages >= source.max_pages {
+            page_no += 1;
+            if page_no > max_pages {
                 break;
             }
-            pages += 1;
-            let validators = lock(store).validators(url.as_str()).ok().flatten();
-            report.requests += 1;
-            match fetcher.get_html(&url, validators.as_ref()).await {
-                Ok(Outcome::NotModified) => {
-                    // Unchanged since the last clean run: walk what it held then, so young
-                    // articles are still re-checked and the next page is still reached.
-                    match lock(store).listing(url.as_str()) {
-                        Ok(Some(listing)) => {
-                            any_listing_ok = true;
-                            report.listing_pages += 1;
-                            tracing::debug!(source = %source.id, %url, "listing not modified");
-                            items.extend(listing.items);
-                            next = listing.next;
-                        }
-                        _ => {
-                            // Validators without a remembered page cannot happen unless the
-                            // database was edited; forget them and read the page in full.
-                            let _ =
-                                lock(store).set_validators(url.as_str(), &Validators::default());
-                            listing_errors.push(format!(
-                                "GET {url}: 304 for a page never stored; retry next run"
-                            ));
-                        }
-                    }
-                }
-                Ok(Outcome::Fetched(page)) => {
-                    any_listing_ok = true;
-                    report.listing_pages += 1;
-                    let listing = extract_listing(&page.text, &page.final_url, &source.listing);
-                    tracing::debug!(source = %source.id, %url, items = listing.items.len(), "listing page");
-                    items.extend(listing.items.iter().cloned());
-                    next = listing.next.clone();
-                    listing_validators.push((url.clone(), page.validators, listing));
-                }
-                Err(e) => {
-                    tracing::warn!(source = %source.id, %url, error = %e, "listing fetch failed");
-                    *report
-                        .errors_by_kind
-                        .entry(e.kind().to_string())
-                        .or_default() += 1;
-                    listing_errors.push(e.to_string());
-                }
+            let Some((listing, fresh)) = read_listing(
+                source,
+                fetcher,
+                store,
+                &url,
+                &mut report,
+                &mut listing_errors,
+            )
+            .await
+            else {
+                break;
+            };
+            any_listing_ok = true;
+            report.listing_pages += 1;
+            if let Some(p) = &opts.on_page {
+                p(page_no, max_pages);
+            }
+            if fresh.is_some() {
+                selectors.listing(&listing);
+            }
+            next = listing.next.clone().or_else(|| {
+                source
+                    .page_url_template
+                    .as_deref()
+                    .and_then(|t| Url::parse(&t.replace("{n}", &(page_no + 1).to_string())).ok())
+            });
+            let unknown = process_page(
+                source,
+                fetcher,
+                store,
+                opts,
+                &listing,
+                &mut seen,
+                &mut report,
+                &mut selectors,
+                progress.as_ref(),
+                now,
+            )
+            .await;
+            if let Some(validators) = fresh {
+                listing_validators.push((url, validators, listing));
+            }
+            if unknown == 0 && opts.backfill_pages.is_none() {
+                // Incremental: nothing new here, so nothing new further back either.
+                break;
             }
         }
     }
@@ -256,92 +280,15 @@ pub async fn run_source(
         } else {
             err
         });
-        record(store, source, now, &report);
+        record(store, source, now, &report, None);
         report.duration = started.elapsed();
         return report;
     }
     for e in listing_errors {
         report.failed.push(("listing".into(), e));
     }
-
-    // 2. Which articles to fetch. Entries repeat (sticky posts, tickers, AMP twins): keep the
-    // first occurrence of each canonical link.
-    let mut candidates: Vec<Candidate> = Vec::new();
-    for item in &items {
-        let link = canonical_url(&item.url);
-        if candidates.iter().any(|c| c.link == link) {
-            continue;
-        }
-        candidates.push(Candidate {
-            link,
-            fingerprint: fingerprint(item),
-        });
-    }
-    report.found = candidates.len();
     if report.found == 0 {
         tracing::warn!(source = %source.id, "the listing pages yielded no article links; check [source.listing] selectors");
-    }
-    let recheck =
-        chrono::Duration::from_std(source.recheck_age).unwrap_or(chrono::Duration::zero());
-    let mut due = Vec::new();
-    for c in candidates {
-        let known = match lock(store).known_link(&source.id, c.link.as_str()) {
-            Ok(k) => k,
-            Err(e) => {
-                report.failed.push((c.link.to_string(), e.to_string()));
-                *report.errors_by_kind.entry("store".into()).or_default() += 1;
-                continue;
-            }
-        };
-        let fetch = match &known {
-            None => true,
-            Some(k) => {
-                opts.refetch
-                    || k.first_seen + recheck > now
-                    || k.listing_fingerprint != c.fingerprint
-            }
-        };
-        if fetch {
-            due.push(c);
-        } else {
-            report.unchanged += 1;
-            if let Some(p) = &progress {
-                p(c.link.as_str());
-            }
-        }
-    }
-
-    // 3. Fetch, extract, normalize, store; bounded concurrency (the fetcher also limits per
-    // host). Extraction is synchronous and never crosses an await.
-    let concurrency = settings.per_host_concurrency.max(1) * 2;
-    report.requests += due.len() as u64;
-    let results: Vec<(Url, Result<ArticleOutcome, ArticleError>)> = futures_util::stream::iter(due)
-        .map(|c| {
-            let progress = progress.clone();
-            async move {
-                let r = process_article(source, fetcher, store, &c, opts, now).await;
-                if let Some(p) = &progress {
-                    p(c.link.as_str());
-                }
-                (c.link, r)
-            }
-        })
-        .buffer_unordered(concurrency)
-        .collect()
-        .await;
-    for (link, r) in results {
-        match r {
-            Ok(ArticleOutcome::Stored(Upsert::New)) => report.new += 1,
-            Ok(ArticleOutcome::Stored(Upsert::Updated)) => report.updated += 1,
-            Ok(ArticleOutcome::Stored(Upsert::Unchanged)) | Ok(ArticleOutcome::NotModified) => {
-                report.unchanged += 1
-            }
-            Err(ArticleError { kind, message }) => {
-                tracing::warn!(source = %source.id, url = %link, error = %message, "article failed");
-                *report.errors_by_kind.entry(kind.to_string()).or_default() += 1;
-                report.failed.push((link.to_string(), message));
-            }
-        }
     }
 
     // Listing validators are kept only after a clean run, so a 304 never hides an article
@@ -358,7 +305,6 @@ pub async fn run_source(
         }
     }
 
-    // 4. Render.
     match render_source(source, settings, store, now) {
         Ok(changed) => {
             report.feeds_written = changed.len();
@@ -369,15 +315,243 @@ pub async fn run_source(
             report.fatal = Some(e);
         }
     }
-    record(store, source, now, &report);
+    record(store, source, now, &report, Some(&selectors));
     report.duration = started.elapsed();
     report
 }
 
-fn record(store: &SharedStore, source: &Source, now: DateTime<Utc>, report: &RunReport) {
+/// Which configured selectors matched something during a run.
+#[derive(Debug, Default)]
+struct SelectorTally {
+    hit: BTreeSet<String>,
+    missed: BTreeSet<String>,
+}
+
+impl SelectorTally {
+    fn listing(&mut self, l: &Listing) {
+        self.missed.extend(l.misses.iter().map(|m| m.to_string()));
+        // Listing fields that did not miss on this page matched (when configured).
+        for name in [
+            "listing.item",
+            "listing.title",
+            "listing.date",
+            "listing.summary",
+            "listing.image",
+        ] {
+            if !l.misses.contains(&name) && !l.items.is_empty() {
+                self.hit.insert(name.to_string());
+            }
+        }
+    }
+
+    fn article(&mut self, misses: &[&'static str], configured: &[&'static str]) {
+        for c in configured {
+            if misses.contains(c) {
+                self.missed.insert(c.to_string());
+            } else {
+                self.hit.insert(c.to_string());
+            }
+        }
+    }
+
+    /// Selectors that matched before (per the store) and matched nothing in this run.
+    fn drift(&self, history: &BTreeSet<String>) -> Vec<String> {
+        self.missed
+            .iter()
+            .filter(|m| !self.hit.contains(*m) && history.contains(*m))
+            .cloned()
+            .collect()
+    }
+}
+
+/// Fetches one listing page, or walks its stored copy on a 304. Returns the listing and,
+/// when it was read in full, its validators; `None` when it could not be read (error
+/// recorded).
+async fn read_listing(
+    source: &Source,
+    fetcher: &Fetcher,
+    store: &SharedStore,
+    url: &Url,
+    report: &mut RunReport,
+    errors: &mut Vec<String>,
+) -> Option<(Listing, Option<Validators>)> {
+    let validators = lock(store).validators(url.as_str()).ok().flatten();
+    report.requests += 1;
+    match fetcher.get_html(url, validators.as_ref()).await {
+        Ok(Outcome::NotModified) => {
+            // Unchanged since the last clean run: walk what it held then, so young articles
+            // are still re-checked and the next page is still reached.
+            let stored = lock(store).listing(url.as_str()).ok().flatten();
+            if stored.is_none() {
+                // Validators without a remembered page: forget them, read it in full next time.
+                let _ = lock(store).set_validators(url.as_str(), &Validators::default());
+                errors.push(format!(
+                    "GET {url}: 304 for a page never stored; retry next run"
+                ));
+            } else {
+                tracing::debug!(source = %source.id, %url, "listing not modified");
+            }
+            stored.map(|l| (l, None))
+        }
+        Ok(Outcome::Fetched(page)) => {
+            let listing = extract_listing(&page.text, &page.final_url, &source.listing);
+            tracing::debug!(source = %source.id, %url, items = listing.items.len(), "listing page");
+            Some((listing, Some(page.validators)))
+        }
+        Err(e) => {
+            tracing::warn!(source = %source.id, %url, error = %e, "listing fetch failed");
+            *report
+                .errors_by_kind
+                .entry(e.kind().to_string())
+                .or_default() += 1;
+            errors.push(e.to_string());
+            None
+        }
+    }
+}
+
+/// Processes the entries of one listing page; returns how many were unknown to the store.
+#[allow(clippy::too_many_arguments)]
+async fn process_page(
+    source: &Source,
+    fetcher: &Fetcher,
+    store: &SharedStore,
+    opts: &RunOptions,
+    listing: &Listing,
+    seen: &mut HashSet<Url>,
+    report: &mut RunReport,
+    selectors: &mut SelectorTally,
+    progress: Option<&Progress>,
+    now: DateTime<Utc>,
+) -> usize {
+    // Entries repeat (sticky posts, tickers, AMP twins): keep the first of each link.
+    let mut due = Vec::new();
+    let mut unknown = 0;
+    let recheck =
+        chrono::Duration::from_std(source.recheck_age).unwrap_or(chrono::Duration::zero());
+    for item in &listing.items {
+        let link = canonical_url(&item.url);
+        if !seen.insert(link.clone()) {
+            continue;
+        }
+        report.found += 1;
+        let c = Candidate {
+            link,
+            fingerprint: fingerprint(item),
+        };
+        let known = match lock(store).known_link(&source.id, c.link.as_str()) {
+            Ok(k) => k,
+            Err(e) => {
+                report.failed.push((c.link.to_string(), e.to_string()));
+                *report.errors_by_kind.entry("store".into()).or_default() += 1;
+                continue;
+            }
+        };
+        let fetch = match &known {
+            None => {
+                unknown += 1;
+                true
+            }
+            // A backfill only adds what is missing.
+            Some(_) if opts.backfill_pages.is_some() => opts.refetch,
+            Some(k) => {
+                opts.refetch
+                    || k.first_seen + recheck > now
+                    || k.listing_fingerprint != c.fingerprint
+            }
+        };
+        if fetch {
+            due.push(c);
+        } else {
+            report.unchanged += 1;
+            if let Some(p) = progress {
+                p(c.link.as_str());
+            }
+        }
+    }
+
+    // Bounded concurrency (the fetcher also limits per host). Extraction is synchronous
+    // and never crosses an await.
+    let configured = configured_article_selectors(source);
+    let concurrency = fetcher_concurrency(source);
+    report.requests += due.len() as u64;
+    let results: Vec<(Url, Result<ArticleOutcome, ArticleError>)> = futures_util::stream::iter(due)
+        .map(|c| async move {
+            let r = process_article(source, fetcher, store, &c, opts, now).await;
+            if let Some(p) = progress {
+                p(c.link.as_str());
+            }
+            (c.link, r)
+        })
+        .buffer_unordered(concurrency)
+        .collect()
+        .await;
+    for (link, r) in results {
+        match r {
+            Ok(ArticleOutcome::Stored(up, misses)) => {
+                selectors.article(&misses, &configured);
+                match up {
+                    Upsert::New => report.new += 1,
+                    Upsert::Updated => report.updated += 1,
+                    Upsert::Unchanged => report.unchanged += 1,
+                }
+            }
+            Ok(ArticleOutcome::NotModified) => report.unchanged += 1,
+            Err(ArticleError { kind, message }) => {
+                tracing::warn!(source = %source.id, url = %link, error = %message, "article failed");
+                *report.errors_by_kind.entry(kind.to_string()).or_default() += 1;
+                report.failed.push((link.to_string(), message));
+            }
+        }
+    }
+    unknown
+}
+
+fn fetcher_concurrency(_source: &Source) -> usize {
+    // The fetcher enforces the per-host limit; a few more in flight keep its queue full.
+    8
+}
+
+fn configured_article_selectors(source: &Source) -> Vec<&'static str> {
+    let a = &source.article;
+    [
+        ("article.title", a.title.is_some()),
+        ("article.content", a.content.is_some()),
+        ("article.date", a.date.is_some()),
+        ("article.modified", a.modified.is_some()),
+        ("article.author", a.author.is_some()),
+        ("article.categories", a.categories.is_some()),
+        ("article.image", a.image.is_some()),
+    ]
+    .into_iter()
+    .filter(|(_, on)| *on)
+    .map(|(n, _)| n)
+    .collect()
+}
+
+fn record(
+    store: &SharedStore,
+    source: &Source,
+    now: DateTime<Utc>,
+    report: &RunReport,
+    selectors: Option<&SelectorTally>,
+) {
     let found = u32::try_from(report.found).unwrap_or(u32::MAX);
-    if let Err(e) = lock(store).record_run(&source.id, now, report.fatal.as_deref(), found) {
+    let s = lock(store);
+    if let Err(e) = s.record_run(&source.id, now, report.fatal.as_deref(), found) {
         tracing::warn!(source = %source.id, error = %e, "cannot record run");
+    }
+    let Some(tally) = selectors else { return };
+    let history = s
+        .source_state(&source.id)
+        .map(|st| st.matched_selectors)
+        .unwrap_or_default();
+    let drift = tally.drift(&history);
+    for d in &drift {
+        tracing::warn!(source = %source.id, selector = %d, "selector drift: this selector used to match and matched nothing on this run; the site's markup may have changed");
+    }
+    if let Err(e) = s.record_selectors(&source.id, &tally.hit, &drift) {
+        tracing::warn!(source = %source.id, error = %e, "cannot record selector state");
     }
 }
 
@@ -405,6 +579,7 @@ async fn process_article(
         Outcome::Fetched(page) => page,
     };
     let raw = extract_article(&page.text, &page.final_url, &source.article);
+    let misses = raw.selector_misses.clone();
     let normalized = normalize(raw, source, now).map_err(|e| ArticleError::new("extract", e))?;
     for f in &normalized.date_failures {
         tracing::debug!(source = %source.id, url = %c.link, text = %f.candidate.text,
@@ -425,6 +600,6 @@ async fn process_article(
         Ok(up)
     })();
     result
-        .map(ArticleOutcome::Stored)
+        .map(|up| ArticleOutcome::Stored(up, misses))
         .map_err(|e| ArticleError::new("store", e))
 }

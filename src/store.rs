@@ -5,6 +5,7 @@
 //! Schema changes are migrations numbered by `PRAGMA user_version`; a database written by a
 //! newer pressfeed is refused rather than silently misread.
 
+use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -65,6 +66,10 @@ pub struct SourceState {
     pub consecutive_failures: u32,
     pub last_error: Option<String>,
     pub items_found: u32,
+    /// Configured selectors that have matched at least once.
+    pub matched_selectors: BTreeSet<String>,
+    /// Selectors that used to match and matched nothing on the last run.
+    pub drift: Vec<String>,
 }
 
 /// Each entry upgrades the schema by one `user_version`.
@@ -114,7 +119,9 @@ const MIGRATIONS: &[&str] = &[
         last_success  TEXT,
         consecutive_failures INTEGER NOT NULL DEFAULT 0,
         last_error    TEXT,
-        items_found   INTEGER NOT NULL DEFAULT 0
+        items_found   INTEGER NOT NULL DEFAULT 0,
+        matched_selectors TEXT NOT NULL DEFAULT '[]', -- JSON: configured selectors that ever matched
+        drift         TEXT NOT NULL DEFAULT '[]'      -- JSON: of those, the ones that matched nothing last run
      ) WITHOUT ROWID;",
 ];
 
@@ -475,6 +482,7 @@ impl Store {
             })
             .collect();
         Ok(Some(Listing {
+            misses: Vec::new(),
             items,
             next: next.and_then(|n| Url::parse(&n).ok()),
         }))
@@ -542,6 +550,26 @@ impl Store {
         Ok(())
     }
 
+    /// Records which configured selectors matched (added to the history) and which drifted.
+    pub fn record_selectors(
+        &self,
+        source: &str,
+        matched: &BTreeSet<String>,
+        drift: &[String],
+    ) -> Result<(), StoreError> {
+        let mut all = self.source_state(source)?.matched_selectors;
+        all.extend(matched.iter().cloned());
+        let all = serde_json::to_string(&all).unwrap_or_else(|_| "[]".into());
+        let drift = serde_json::to_string(drift).unwrap_or_else(|_| "[]".into());
+        self.conn
+            .execute(
+                "UPDATE source_state SET matched_selectors = ?2, drift = ?3 WHERE source = ?1",
+                params![source, all, drift],
+            )
+            .map_err(self.err("record selectors"))?;
+        Ok(())
+    }
+
     /// The time the source was first run, registering it at `now` if it never was. A feed
     /// with no items is dated by this, so its bytes do not change from run to run.
     pub fn source_created(
@@ -575,7 +603,8 @@ impl Store {
         let row = self
             .conn
             .query_row(
-                "SELECT last_attempt, last_success, consecutive_failures, last_error, items_found
+                "SELECT last_attempt, last_success, consecutive_failures, last_error, items_found,
+                        matched_selectors, drift
                  FROM source_state WHERE source = ?1",
                 [source],
                 |r| {
@@ -585,6 +614,8 @@ impl Store {
                         r.get::<_, i64>(2)?,
                         r.get::<_, Option<String>>(3)?,
                         r.get::<_, i64>(4)?,
+                        r.get::<_, String>(5)?,
+                        r.get::<_, String>(6)?,
                     ))
                 },
             )
@@ -592,12 +623,14 @@ impl Store {
             .map_err(self.err("read source state"))?;
         Ok(match row {
             None => SourceState::default(),
-            Some((attempt, success, failures, last_error, items)) => SourceState {
+            Some((attempt, success, failures, last_error, items, matched, drift)) => SourceState {
                 last_attempt: attempt.as_deref().and_then(parse_ts),
                 last_success: success.as_deref().and_then(parse_ts),
                 consecutive_failures: failures.max(0) as u32,
                 last_error,
                 items_found: items.max(0) as u32,
+                matched_selectors: serde_json::from_str(&matched).unwrap_or_default(),
+                drift: serde_json::from_str(&drift).unwrap_or_default(),
             },
         })
     }
@@ -775,6 +808,12 @@ mod tests {
         assert_eq!(st.consecutive_failures, 0);
         assert_eq!(st.last_success, Some(t(8)));
         assert_eq!(st.items_found, 7);
+        let matched: BTreeSet<String> = ["listing.item".to_string()].into();
+        s.record_selectors("s", &matched, &["article.date".to_string()])
+            .unwrap();
+        let st = s.source_state("s").unwrap();
+        assert_eq!(st.matched_selectors, matched);
+        assert_eq!(st.drift, ["article.date"]);
         assert_eq!(s.source_created("s", t(9)).unwrap(), t(6));
         assert_eq!(s.source_created("new", t(9)).unwrap(), t(9));
         assert!(s.healthy());
