@@ -288,7 +288,16 @@ pub async fn run_source(
         report.failed.push(("listing".into(), e));
     }
     if report.found == 0 {
-        tracing::warn!(source = %source.id, "the listing pages yielded no article links; check [source.listing] selectors");
+        // A listing that used to list articles and now lists none is a broken page or a
+        // changed theme, not an empty news day: fail the source and leave its feeds alone.
+        let message = "the listing pages yielded no article links (broken page, or the site's \
+                       markup changed: check [source.listing] selectors)";
+        tracing::warn!(source = %source.id, "{message}");
+        *report.errors_by_kind.entry("no_items".into()).or_default() += 1;
+        report.fatal = Some(message.into());
+        record(store, source, now, &report, Some(&selectors));
+        report.duration = started.elapsed();
+        return report;
     }
 
     // Listing validators are kept only after a clean run, so a 304 never hides an article

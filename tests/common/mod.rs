@@ -40,6 +40,8 @@ pub struct RecordedRequest {
     pub headers: Vec<(String, String)>,
     /// Request body (only kept for POSTs to the WebSub hub stub at `/hub`).
     pub body: String,
+    /// When the request arrived.
+    pub at: std::time::Instant,
 }
 
 impl RecordedRequest {
@@ -59,6 +61,23 @@ struct Shared {
     requests: Mutex<Vec<RecordedRequest>>,
     /// Responses to paths starting with this prefix are held back this long.
     delay: Mutex<Option<(String, std::time::Duration)>>,
+    /// Faults injected per exact path.
+    faults: Mutex<HashMap<String, Fault>>,
+}
+
+/// A misbehaviour of the fixture site, injected per path with [`FixtureServer::set_fault`].
+#[derive(Debug, Clone)]
+pub enum Fault {
+    /// This status with these headers and an empty body.
+    Status(u16, Vec<(&'static str, String)>),
+    /// 200 with this body and content type.
+    Body(Vec<u8>, &'static str),
+    /// A body of this many bytes of HTML-ish filler, streamed.
+    Huge(usize),
+    /// Headers promise more bytes than are sent, then the connection ends.
+    Truncated,
+    /// 302 to this location.
+    Redirect(String),
 }
 
 /// A fixture site served from a temp copy on 127.0.0.1 by axum on a background thread.
@@ -104,6 +123,7 @@ impl FixtureServer {
                     html_without_charset,
                     requests: Mutex::new(Vec::new()),
                     delay: Mutex::new(None),
+                    faults: Mutex::new(HashMap::new()),
                 });
                 shared_tx.send(shared.clone()).expect("send shared state");
                 addr_tx.send(addr).expect("send fixture server address");
@@ -146,6 +166,16 @@ impl FixtureServer {
     pub fn set_delay(&self, prefix: &str, delay: std::time::Duration) {
         if let Ok(mut d) = self.requests.delay.lock() {
             *d = Some((prefix.to_string(), delay));
+        }
+    }
+
+    /// Makes `path` (exact, without query) misbehave; `None` heals it.
+    pub fn set_fault(&self, path: &str, fault: Option<Fault>) {
+        if let Ok(mut f) = self.requests.faults.lock() {
+            match fault {
+                Some(fault) => f.insert(path.to_string(), fault),
+                None => f.remove(path),
+            };
         }
     }
 
@@ -320,6 +350,7 @@ async fn serve(State(shared): State<Arc<Shared>>, req: Request) -> Response {
                 path_and_query: "/hub".into(),
                 headers,
                 body,
+                at: std::time::Instant::now(),
             });
         }
         return Response::builder()
@@ -337,6 +368,7 @@ async fn serve(State(shared): State<Arc<Shared>>, req: Request) -> Response {
     let headers: &HeaderMap = req.headers();
     let recorded = RecordedRequest {
         body: String::new(),
+        at: std::time::Instant::now(),
         method: req.method().to_string(),
         path_and_query: uri
             .path_and_query()
@@ -357,6 +389,10 @@ async fn serve(State(shared): State<Arc<Shared>>, req: Request) -> Response {
     }
     if let Some(d) = delay {
         tokio::time::sleep(d).await;
+    }
+    let fault = shared.faults.lock().ok().and_then(|f| f.get(uri.path()).cloned());
+    if let Some(fault) = fault {
+        return fault_response(fault);
     }
 
     let file = match resolve(&shared.root, uri.path(), uri.query()) {
@@ -407,6 +443,40 @@ async fn serve(State(shared): State<Arc<Shared>>, req: Request) -> Response {
         }
     }
     resp
+}
+
+fn fault_response(fault: Fault) -> Response {
+    let b = Response::builder();
+    match fault {
+        Fault::Status(status, headers) => {
+            let mut b = b.status(status);
+            for (k, v) in headers {
+                b = b.header(k, v);
+            }
+            b.body(Body::empty())
+        }
+        Fault::Body(bytes, ctype) => b.header(header::CONTENT_TYPE, ctype).body(Body::from(bytes)),
+        Fault::Huge(n) => {
+            let chunk = bytes::Bytes::from(vec![b'x'; 64 * 1024]);
+            let count = n.div_ceil(chunk.len());
+            let stream = futures_util::stream::iter(
+                (0..count).map(move |_| Ok::<_, std::io::Error>(chunk.clone())),
+            );
+            b.header(header::CONTENT_TYPE, "text/html; charset=utf-8")
+                .body(Body::from_stream(stream))
+        }
+        Fault::Truncated => {
+            let stream = futures_util::stream::iter(vec![
+                Ok::<_, std::io::Error>(bytes::Bytes::from_static(b"<html><body><article class=\"post\">")),
+                Err(std::io::Error::other("connection dropped")),
+            ]);
+            b.header(header::CONTENT_TYPE, "text/html; charset=utf-8")
+                .header(header::CONTENT_LENGTH, "100000")
+                .body(Body::from_stream(stream))
+        }
+        Fault::Redirect(to) => b.status(302).header(header::LOCATION, to).body(Body::empty()),
+    }
+    .expect("fault response")
 }
 
 /// Copies `tests/fixtures/<fixture>/config.toml` to `dir/config.toml` with the placeholder
