@@ -68,7 +68,11 @@ fn unchanged_site_costs_one_conditional_request_and_a_new_article_one_fetch() {
     let (code, out) = refresh(&cfg);
     assert_eq!(code, 0, "{out}");
     let reqs = site_requests(&server);
-    assert_eq!(reqs.len(), 1, "one request for an unchanged site: {reqs:#?}");
+    assert_eq!(
+        reqs.len(),
+        1,
+        "one request for an unchanged site: {reqs:#?}"
+    );
     assert_eq!(reqs[0].path_and_query, "/category/genprokuratura/");
     assert!(
         reqs[0].header("if-none-match").is_some(),
@@ -80,7 +84,10 @@ fn unchanged_site_costs_one_conditional_request_and_a_new_article_one_fetch() {
         .file("2025/09/20/zashchita-prav-predprinimatelej/index.html")
         .replace("zashchita-prav-predprinimatelej", "novaya-statya")
         .replace("2025/09/20", "2025/09/25")
-        .replace("Защита прав предпринимателей остаётся приоритетом", "Новая статья прокуратуры")
+        .replace(
+            "Защита прав предпринимателей остаётся приоритетом",
+            "Новая статья прокуратуры",
+        )
         .replace("2025-09-20", "2025-09-25");
     server.set_file("2025/09/25/novaya-statya/index.html", article);
     let listing = server.file("category/genprokuratura/index.html");
@@ -97,7 +104,11 @@ fn unchanged_site_costs_one_conditional_request_and_a_new_article_one_fetch() {
         .into_iter()
         .filter(|r| is_article(&r.path_and_query))
         .collect();
-    assert_eq!(articles.len(), 1, "exactly one article request: {articles:#?}");
+    assert_eq!(
+        articles.len(),
+        1,
+        "exactly one article request: {articles:#?}"
+    );
     assert_eq!(articles[0].path_and_query, "/2025/09/25/novaya-statya/");
     assert!(out.contains("wp: 1 new"), "{out}");
     let rss = std::fs::read_to_string(dir.path().join("feeds/wp.rss")).unwrap();
@@ -170,14 +181,20 @@ fn backfill_of_a_30_page_archive_stores_every_article_once_politely_spaced() {
         .output()
         .unwrap();
     let text = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "{text}{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(text.contains("arkhiv: 300 new"), "{text}");
 
     let db = rusqlite::Connection::open(dir.path().join("pressfeed.db")).unwrap();
     let (all, distinct): (i64, i64) = db
-        .query_row("SELECT COUNT(*), COUNT(DISTINCT id) FROM articles", [], |r| {
-            Ok((r.get(0)?, r.get(1)?))
-        })
+        .query_row(
+            "SELECT COUNT(*), COUNT(DISTINCT id) FROM articles",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
         .unwrap();
     assert_eq!((all, distinct), (300, 300));
 
@@ -190,7 +207,11 @@ fn backfill_of_a_30_page_archive_stores_every_article_once_politely_spaced() {
     let fetched = paths.len();
     paths.sort();
     paths.dedup();
-    assert_eq!((fetched, paths.len()), (300, 300), "each article fetched once");
+    assert_eq!(
+        (fetched, paths.len()),
+        (300, 300),
+        "each article fetched once"
+    );
     let mut times: Vec<_> = reqs.iter().map(|r| r.at).collect();
     times.sort();
     let min_gap = times.windows(2).map(|w| w[1] - w[0]).min().unwrap();
@@ -201,7 +222,8 @@ fn backfill_of_a_30_page_archive_stores_every_article_once_politely_spaced() {
     );
 
     let json: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(dir.path().join("feeds/arkhiv.json")).unwrap()).unwrap();
+        serde_json::from_slice(&std::fs::read(dir.path().join("feeds/arkhiv.json")).unwrap())
+            .unwrap();
     let items = json["items"].as_array().unwrap();
     assert_eq!(items.len(), 50, "the feed shows the newest 50");
     assert_eq!(items[0]["title"], "Статья номер 1");
@@ -216,7 +238,11 @@ fn robots_txt_disallowing_the_listing_stops_everything_with_a_clear_message() {
     let (code, out) = refresh(&cfg);
     assert_eq!(code, 1, "{out}");
     assert!(out.contains("robots.txt"), "{out}");
-    let paths: Vec<String> = server.requests().into_iter().map(|r| r.path_and_query).collect();
+    let paths: Vec<String> = server
+        .requests()
+        .into_iter()
+        .map(|r| r.path_and_query)
+        .collect();
     assert_eq!(paths, ["/robots.txt"], "nothing fetched beyond robots.txt");
     assert!(!dir.path().join("feeds/wp.rss").exists());
 }
@@ -270,20 +296,42 @@ fn every_fault_fails_the_source_and_leaves_feeds_and_articles_untouched() {
     assert_eq!(code, 0, "{out}");
     let before = snapshot(dir.path());
     let listing = "/category/genprokuratura/";
-    let random: Vec<u8> = (0..4096u32).map(|i| (i.wrapping_mul(2654435761) >> 13) as u8).collect();
+    let random: Vec<u8> = (0..4096u32)
+        .map(|i| (i.wrapping_mul(2654435761) >> 13) as u8)
+        .collect();
     let faults: Vec<(&str, Option<Fault>, Option<Duration>)> = vec![
         ("500", Some(Fault::Status(500, vec![])), None),
-        ("503 Retry-After", Some(Fault::Status(503, vec![("retry-after", "1".into())])), None),
-        ("429 Retry-After", Some(Fault::Status(429, vec![("retry-after", "1".into())])), None),
+        (
+            "503 Retry-After",
+            Some(Fault::Status(503, vec![("retry-after", "1".into())])),
+            None,
+        ),
+        (
+            "429 Retry-After",
+            Some(Fault::Status(429, vec![("retry-after", "1".into())])),
+            None,
+        ),
         ("slow headers", None, Some(Duration::from_secs(3))),
         ("truncated body", Some(Fault::Truncated), None),
         ("50 MB body", Some(Fault::Huge(50 * 1024 * 1024)), None),
         ("redirect loop", Some(Fault::Redirect(listing.into())), None),
-        ("off-site redirect", Some(Fault::Redirect("http://example.invalid/".into())), None),
+        (
+            "off-site redirect",
+            Some(Fault::Redirect("http://example.invalid/".into())),
+            None,
+        ),
         ("bare 304", Some(Fault::Status(304, vec![])), None),
         ("random bytes", Some(Fault::Body(random, "text/html")), None),
-        ("empty 200", Some(Fault::Body(Vec::new(), "text/html; charset=utf-8")), None),
-        ("not HTML", Some(Fault::Body(b"%PDF-1.4".to_vec(), "application/pdf")), None),
+        (
+            "empty 200",
+            Some(Fault::Body(Vec::new(), "text/html; charset=utf-8")),
+            None,
+        ),
+        (
+            "not HTML",
+            Some(Fault::Body(b"%PDF-1.4".to_vec(), "application/pdf")),
+            None,
+        ),
     ];
     for (name, fault, delay) in faults {
         server.set_fault(listing, fault.clone());
@@ -304,7 +352,10 @@ fn every_fault_fails_the_source_and_leaves_feeds_and_articles_untouched() {
             "{name}: bounded by the timeouts, took {:?}",
             started.elapsed()
         );
-        assert!(snapshot(dir.path()) == before, "{name}: feeds or stored articles changed");
+        assert!(
+            snapshot(dir.path()) == before,
+            "{name}: feeds or stored articles changed"
+        );
         server.set_fault(listing, None);
         server.set_delay("/nothing-delayed", Duration::ZERO);
     }
@@ -318,7 +369,10 @@ fn every_fault_fails_the_source_and_leaves_feeds_and_articles_untouched() {
         .unwrap();
     let table = String::from_utf8_lossy(&status.stdout);
     assert!(table.contains("SOURCE") && table.contains("wp"), "{table}");
-    assert!(status.status.success(), "healthy after the last run: {table}");
+    assert!(
+        status.status.success(),
+        "healthy after the last run: {table}"
+    );
 }
 
 #[test]
@@ -329,11 +383,15 @@ fn wrong_declared_charset_is_decoded_by_its_bytes() {
     let path = "2025/09/22/prokurory-almaty-proveli-priem-grazhdan/index.html";
     let page = server.file(path);
     // Re-encode the page in windows-1251 while the server keeps saying UTF-8.
-    let (bytes, _, _) = encoding_rs::WINDOWS_1251.encode(&page.replace("<meta charset=\"UTF-8\" />", ""));
+    let without_meta = page.replace("<meta charset=\"UTF-8\" />", "");
+    let (bytes, _, _) = encoding_rs::WINDOWS_1251.encode(&without_meta);
     server.set_file(path, bytes.as_ref());
     let (code, out) = refresh(&cfg);
     assert_eq!(code, 0, "{out}");
     let rss = std::fs::read_to_string(dir.path().join("feeds/wp.rss")).unwrap();
-    assert!(rss.contains("Прокуроры Алматы провели приём граждан"), "decoded right");
+    assert!(
+        rss.contains("Прокуроры Алматы провели приём граждан"),
+        "decoded right"
+    );
     assert!(!rss.contains('\u{FFFD}'), "no replacement characters");
 }

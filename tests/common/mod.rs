@@ -390,7 +390,11 @@ async fn serve(State(shared): State<Arc<Shared>>, req: Request) -> Response {
     if let Some(d) = delay {
         tokio::time::sleep(d).await;
     }
-    let fault = shared.faults.lock().ok().and_then(|f| f.get(uri.path()).cloned());
+    let fault = shared
+        .faults
+        .lock()
+        .ok()
+        .and_then(|f| f.get(uri.path()).cloned());
     if let Some(fault) = fault {
         return fault_response(fault);
     }
@@ -455,7 +459,9 @@ fn fault_response(fault: Fault) -> Response {
             }
             b.body(Body::empty())
         }
-        Fault::Body(bytes, ctype) => b.header(header::CONTENT_TYPE, ctype).body(Body::from(bytes)),
+        Fault::Body(bytes, ctype) => b
+            .header(header::CONTENT_TYPE, ctype)
+            .body(Body::from(bytes)),
         Fault::Huge(n) => {
             let chunk = bytes::Bytes::from(vec![b'x'; 64 * 1024]);
             let count = n.div_ceil(chunk.len());
@@ -467,14 +473,19 @@ fn fault_response(fault: Fault) -> Response {
         }
         Fault::Truncated => {
             let stream = futures_util::stream::iter(vec![
-                Ok::<_, std::io::Error>(bytes::Bytes::from_static(b"<html><body><article class=\"post\">")),
+                Ok::<_, std::io::Error>(bytes::Bytes::from_static(
+                    b"<html><body><article class=\"post\">",
+                )),
                 Err(std::io::Error::other("connection dropped")),
             ]);
             b.header(header::CONTENT_TYPE, "text/html; charset=utf-8")
                 .header(header::CONTENT_LENGTH, "100000")
                 .body(Body::from_stream(stream))
         }
-        Fault::Redirect(to) => b.status(302).header(header::LOCATION, to).body(Body::empty()),
+        Fault::Redirect(to) => b
+            .status(302)
+            .header(header::LOCATION, to)
+            .body(Body::empty()),
     }
     .expect("fault response")
 }
