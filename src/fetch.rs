@@ -990,13 +990,32 @@ fn map_error(url: &Url, err: reqwest::Error) -> FetchError {
             to: String::new(),
             reason: message,
         }
-    } else if err.is_decode() {
-        FetchError::Decode { url, message }
-    } else if err.is_body() {
-        FetchError::Truncated { url, message }
+    } else if err.is_body() || err.is_decode() {
+        // reqwest reports a connection cut mid-body as a "decode" error when the body went
+        // through its decompressor; the wording tells a cut from really corrupt data.
+        if is_cut_message(&lower) || !err.is_decode() {
+            FetchError::Truncated { url, message }
+        } else {
+            FetchError::Decode { url, message }
+        }
     } else {
         FetchError::Other { url, message }
     }
+}
+
+/// Wording of hyper and std errors for a connection that ended or broke mid-body.
+fn is_cut_message(lower: &str) -> bool {
+    [
+        "reading a body from connection",
+        "end of file before message length",
+        "connection reset",
+        "connection closed",
+        "broken pipe",
+        "unexpected eof",
+        "incomplete",
+    ]
+    .iter()
+    .any(|needle| lower.contains(needle))
 }
 
 /// rustls and hyper-rustls errors have no type we can match without depending on rustls, so
