@@ -35,7 +35,6 @@ use crate::store::Store;
 /// What every scheduled run needs; replaced wholesale on reload.
 struct Generation {
     config: Arc<Config>,
-    fetcher: Fetcher,
     /// Cancelled when this generation's schedulers must stop (reload or shutdown).
     stop: CancellationToken,
 }
@@ -152,8 +151,14 @@ pub async fn run(config_path: PathBuf, config: Config) -> Exit {
     generation.stop.cancel();
     shared.runs.close();
     let grace = generation.config.settings.shutdown_grace;
-    if tokio::time::timeout(grace, shared.runs.wait()).await.is_err() {
-        tracing::warn!(grace_secs = grace.as_secs(), "runs still going after the grace period; cancelling them");
+    if tokio::time::timeout(grace, shared.runs.wait())
+        .await
+        .is_err()
+    {
+        tracing::warn!(
+            grace_secs = grace.as_secs(),
+            "runs still going after the grace period; cancelling them"
+        );
         shared.abort_runs.cancel();
         shared.runs.wait().await;
     }
@@ -196,11 +201,7 @@ fn start_generation(config: Arc<Config>, fetcher: Fetcher, shared: &Arc<Shared>)
             stop.clone(),
         ));
     }
-    Generation {
-        config,
-        fetcher,
-        stop,
-    }
+    Generation { config, stop }
 }
 
 /// Random delay added to a tick: at most `schedule_jitter`, and at most a tenth of the
@@ -295,7 +296,9 @@ async fn ping_hubs(fetcher: &Fetcher, config: &Config, source: &Source, feeds: &
                 .await
             {
                 Ok(()) => tracing::debug!(source = %source.id, %hub, %feed, "WebSub hub notified"),
-                Err(e) => tracing::warn!(source = %source.id, %hub, %feed, error = %e, "WebSub ping failed"),
+                Err(e) => {
+                    tracing::warn!(source = %source.id, %hub, %feed, error = %e, "WebSub ping failed")
+                }
             }
         }
     }

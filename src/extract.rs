@@ -30,14 +30,13 @@ impl Pick {
             return Err("empty selector".into());
         }
         let (css, attr) = split_attr(raw_trim);
-        if let Some(a) = attr {
-            if a.is_empty()
+        if let Some(a) = attr
+            && (a.is_empty()
                 || !a
                     .chars()
-                    .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == ':')
-            {
-                return Err(format!("invalid attribute name {a:?} after '@'"));
-            }
+                    .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == ':'))
+        {
+            return Err(format!("invalid attribute name {a:?} after '@'"));
         }
         let selector =
             Selector::parse(css).map_err(|e| format!("invalid CSS selector {css:?}: {e}"))?;
@@ -220,10 +219,11 @@ fn resolve(base: &Url, href: &str) -> Option<Url> {
 fn img_src(el: ElementRef<'_>) -> Option<String> {
     let v = el.value();
     for attr in ["data-lazy-src", "data-src", "data-original", "src"] {
-        if let Some(s) = v.attr(attr).map(str::trim) {
-            if !s.is_empty() && !s.starts_with("data:") {
-                return Some(s.to_string());
-            }
+        if let Some(s) = v.attr(attr).map(str::trim)
+            && !s.is_empty()
+            && !s.starts_with("data:")
+        {
+            return Some(s.to_string());
         }
     }
     ["data-lazy-srcset", "data-srcset", "srcset"]
@@ -516,10 +516,10 @@ fn strip_site_suffix(title: &str, site_name: Option<&str>) -> String {
 }
 
 fn push_date(out: &mut Vec<DateCandidate>, text: Option<String>, origin: &'static str) {
-    if let Some(text) = text.filter(|t| !t.trim().is_empty()) {
-        if !out.iter().any(|c| c.text == text) {
-            out.push(DateCandidate { text, origin });
-        }
+    if let Some(text) = text.filter(|t| !t.trim().is_empty())
+        && !out.iter().any(|c| c.text == text)
+    {
+        out.push(DateCandidate { text, origin });
     }
 }
 
@@ -709,10 +709,10 @@ fn clean_content(doc: &mut Html, content: NodeId, remove: &[Pick]) {
     let images: Vec<(NodeId, Option<String>)> =
         el.select(&IMG).map(|e| (e.id(), img_src(e))).collect();
     for id in doomed {
-        if id != content {
-            if let Some(mut n) = doc.tree.get_mut(id) {
-                n.detach();
-            }
+        if id != content
+            && let Some(mut n) = doc.tree.get_mut(id)
+        {
+            n.detach();
         }
     }
     for (id, src) in images {

@@ -28,6 +28,9 @@
 //!   when bytes change.
 //! - [`pipeline`]: one refresh of one source, shared by `refresh` and the daemon; returns a
 //!   [`pipeline::RunReport`].
+//! - [`serve`]: the daemon's HTTP side: cached feed files with ETag / gzip / brotli, HTML
+//!   index, OPML, health check and metrics endpoints (axum).
+//! - [`metrics`]: Prometheus metric families of runs and HTTP answers.
 //! - [`cli`]: the command line (clap) and what each command does.
 //! - [`daemon`]: `pressfeed run`: scheduler per source, signals, reload, systemd notify.
 //! - [`lock`]: per-source run locks shared by every process using one database.
@@ -41,11 +44,13 @@ pub mod decode;
 pub mod extract;
 pub mod fetch;
 pub mod lock;
+pub mod metrics;
 pub mod model;
 pub mod normalize;
 pub mod pipeline;
 pub mod render;
 pub mod robots;
 pub mod schedule;
+pub mod serve;
 pub mod store;
 pub mod text;

@@ -105,12 +105,7 @@ pub fn feed_meta(source: &Source, settings: &Settings) -> FeedMeta {
         atom_url: join("atom"),
         json_url: join("json"),
         timezone: source.timezone,
-        hubs: settings
-            .hubs
-            .iter()
-            .chain(&source.hubs)
-            .cloned()
-            .collect(),
+        hubs: settings.hubs.iter().chain(&source.hubs).cloned().collect(),
     }
 }
 

@@ -48,7 +48,12 @@ impl Daemon {
         });
         let addr = rx
             .recv_timeout(Duration::from_secs(20))
-            .unwrap_or_else(|_| panic!("daemon did not report its address: {:?}", log.lock().unwrap()));
+            .unwrap_or_else(|_| {
+                panic!(
+                    "daemon did not report its address: {:?}",
+                    log.lock().unwrap()
+                )
+            });
         Daemon { child, addr, log }
     }
 
@@ -80,7 +85,10 @@ impl Daemon {
             std::thread::sleep(Duration::from_millis(50));
         }
         let _ = self.child.kill();
-        panic!("daemon did not exit within {limit:?}: {:?}", self.log.lock().unwrap());
+        panic!(
+            "daemon did not exit within {limit:?}: {:?}",
+            self.log.lock().unwrap()
+        );
     }
 }
 
@@ -151,18 +159,35 @@ fn scheduled_run_is_served_with_validators_compression_and_head() {
         assert_eq!(r.headers()["content-type"], ctype);
         let etag = r.headers()["etag"].to_str().unwrap().to_string();
         assert!(r.headers().contains_key("last-modified"));
-        assert!(r.headers()["cache-control"].to_str().unwrap().contains("max-age="));
+        assert!(
+            r.headers()["cache-control"]
+                .to_str()
+                .unwrap()
+                .contains("max-age=")
+        );
         let body = r.bytes().unwrap();
         // The feed may be rewritten between the GET and this read only if the site changed,
         // and it does not.
         let file = std::fs::read(dir.path().join(format!("feeds/wp.{ext}"))).unwrap();
-        assert_eq!(body.as_ref(), file.as_slice(), "served bytes are the file's bytes");
+        assert_eq!(
+            body.as_ref(),
+            file.as_slice(),
+            "served bytes are the file's bytes"
+        );
 
-        let r = http.get(&url).header("If-None-Match", &etag).send().unwrap();
+        let r = http
+            .get(&url)
+            .header("If-None-Match", &etag)
+            .send()
+            .unwrap();
         assert_eq!(r.status(), 304);
         assert!(r.bytes().unwrap().is_empty(), "304 has no body");
 
-        let r = http.get(&url).header("Accept-Encoding", "gzip").send().unwrap();
+        let r = http
+            .get(&url)
+            .header("Accept-Encoding", "gzip")
+            .send()
+            .unwrap();
         assert_eq!(r.headers()["content-encoding"], "gzip");
         let mut plain = Vec::new();
         flate2::read::GzDecoder::new(r.bytes().unwrap().as_ref())
@@ -170,7 +195,11 @@ fn scheduled_run_is_served_with_validators_compression_and_head() {
             .unwrap();
         assert_eq!(plain, file, "gzip body decodes to the file");
 
-        let r = http.get(&url).header("Accept-Encoding", "br").send().unwrap();
+        let r = http
+            .get(&url)
+            .header("Accept-Encoding", "br")
+            .send()
+            .unwrap();
         assert_eq!(r.headers()["content-encoding"], "br");
         let mut plain = Vec::new();
         brotli::Decompressor::new(r.bytes().unwrap().as_ref(), 4096)
@@ -209,9 +238,15 @@ fn sigterm_during_a_slow_scrape_exits_cleanly_within_the_grace_period() {
     daemon.signal("TERM");
     let (code, took) = daemon.wait_exit(Duration::from_secs(15));
     assert_eq!(code, Some(0), "{:?}", daemon.log.lock().unwrap());
-    assert!(took < Duration::from_secs(6), "exit took {took:?} (grace 2 s)");
+    assert!(
+        took < Duration::from_secs(6),
+        "exit took {took:?} (grace 2 s)"
+    );
     // No temp file left behind, and any feed file that exists is complete.
-    for entry in std::fs::read_dir(dir.path().join("feeds")).into_iter().flatten() {
+    for entry in std::fs::read_dir(dir.path().join("feeds"))
+        .into_iter()
+        .flatten()
+    {
         let entry = entry.unwrap();
         let name = entry.file_name().to_string_lossy().into_owned();
         assert!(!name.starts_with('.'), "temp file left: {name}");
@@ -239,12 +274,19 @@ fn sighup_refuses_a_broken_config_and_applies_a_fixed_one() {
     });
     let http = client();
 
-    std::fs::write(&cfg, good.replace("timezone = \"Asia/Almaty\"", "timezone = \"Asia/Almatty\"")).unwrap();
+    std::fs::write(
+        &cfg,
+        good.replace("timezone = \"Asia/Almaty\"", "timezone = \"Asia/Almatty\""),
+    )
+    .unwrap();
     daemon.signal("HUP");
     wait_for("the reload error", Duration::from_secs(10), || {
         daemon.log_contains("reload refused")
     });
-    assert!(daemon.log_contains("Asia/Almatty"), "the error names the bad value");
+    assert!(
+        daemon.log_contains("Asia/Almatty"),
+        "the error names the bad value"
+    );
     let r = http.get(daemon.url("/feeds/wp.rss")).send().unwrap();
     assert_eq!(r.status(), 200, "old feeds still served");
 
@@ -257,8 +299,16 @@ fn sighup_refuses_a_broken_config_and_applies_a_fixed_one() {
     });
     let index = http.get(daemon.url("/")).send().unwrap().text().unwrap();
     assert!(index.contains("Второй источник"), "new source on the index");
-    let opml = http.get(daemon.url("/opml")).send().unwrap().text().unwrap();
-    assert!(opml.contains("/feeds/second.rss"), "new source in OPML: {opml}");
+    let opml = http
+        .get(daemon.url("/opml"))
+        .send()
+        .unwrap()
+        .text()
+        .unwrap();
+    assert!(
+        opml.contains("/feeds/second.rss"),
+        "new source in OPML: {opml}"
+    );
 }
 
 #[test]
@@ -269,7 +319,8 @@ fn notify_socket_gets_ready_watchdog_and_stopping_in_order() {
     let cfg = daemon_config(&server, dir.path(), "");
     let sock_path = dir.path().join("notify.sock");
     let sock = UnixDatagram::bind(&sock_path).unwrap();
-    sock.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    sock.set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
     let mut daemon = Daemon::start(
         &cfg,
         &[
@@ -313,11 +364,16 @@ fn websub_hub_is_pinged_when_a_feed_changes() {
         .collect();
     let bodies: Vec<&str> = pings.iter().map(|r| r.body.as_str()).collect();
     assert!(
-        bodies.iter().any(|b| b.contains("hub.mode=publish") && b.contains("feeds%2Fwp.rss")),
+        bodies
+            .iter()
+            .any(|b| b.contains("hub.mode=publish") && b.contains("feeds%2Fwp.rss")),
         "{bodies:?}"
     );
     let rss = std::fs::read_to_string(dir.path().join("feeds/wp.rss")).unwrap();
-    assert!(rss.contains(&format!("href=\"{hub}\"")) && rss.contains("rel=\"hub\""), "hub link in the feed");
+    assert!(
+        rss.contains(&format!("href=\"{hub}\"")) && rss.contains("rel=\"hub\""),
+        "hub link in the feed"
+    );
 }
 
 #[test]
@@ -343,7 +399,11 @@ fn shipped_systemd_units_pass_systemd_analyze_verify() {
     names.sort();
     assert_eq!(
         names,
-        ["pressfeed-refresh.service", "pressfeed-refresh.timer", "pressfeed.service"]
+        [
+            "pressfeed-refresh.service",
+            "pressfeed-refresh.timer",
+            "pressfeed.service"
+        ]
     );
     let out = Command::new("systemd-analyze")
         .arg("verify")
@@ -351,7 +411,10 @@ fn shipped_systemd_units_pass_systemd_analyze_verify() {
         .output()
         .unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "systemd-analyze verify failed:\n{stderr}");
+    assert!(
+        out.status.success(),
+        "systemd-analyze verify failed:\n{stderr}"
+    );
     assert!(
         !stderr.contains(".service:") && !stderr.contains(".timer:"),
         "warnings about our units:\n{stderr}"

@@ -303,7 +303,12 @@ async fn serve(State(shared): State<Arc<Shared>>, req: Request) -> Response {
         let headers = req
             .headers()
             .iter()
-            .map(|(k, v)| (k.as_str().to_string(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
+            .map(|(k, v)| {
+                (
+                    k.as_str().to_string(),
+                    String::from_utf8_lossy(v.as_bytes()).into_owned(),
+                )
+            })
             .collect();
         let body = axum::body::to_bytes(req.into_body(), 64 * 1024)
             .await

@@ -1,0 +1,870 @@
+//! The HTTP side of `pressfeed run`: serves the rendered feed files, an HTML index, OPML,
+//! a health check and Prometheus metrics. Nothing here ever scrapes; it only serves what the
+//! pipeline rendered.
+//!
+//! Feed files are served from an in-memory cache checked with one `stat` per request and
+//! re-read only when the file's identity (inode, mtime, length) changes — render replaces
+//! files atomically by rename, so a new inode always means new bytes. Each cached file keeps
+//! its strong ETag, `Last-Modified` and lazily built gzip and brotli bodies, so a request
+//! for an unchanged feed costs a `stat`, a hash-map lookup and a few header copies.
+
+use std::collections::HashMap;
+use std::fmt::Write as _;
+use std::io::{Read as _, Write as _};
+use std::path::{Path as FsPath, PathBuf};
+use std::sync::{Arc, MutexGuard, RwLock};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use axum::Router;
+use axum::body::{Body, Bytes};
+use axum::extract::{Path, Request, State};
+use axum::http::header::{
+    ACCEPT_ENCODING, CACHE_CONTROL, CONTENT_ENCODING, CONTENT_TYPE, ETAG, IF_MODIFIED_SINCE,
+    IF_NONE_MATCH, LAST_MODIFIED, VARY,
+};
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::serve::ListenerExt as _;
+use chrono::{DateTime, Utc};
+use sha2::{Digest, Sha256};
+use tokio::sync::{OnceCell, watch};
+use tokio_util::sync::CancellationToken;
+use tower_http::trace::TraceLayer;
+
+use crate::config::{Config, Source};
+use crate::metrics::Metrics;
+use crate::pipeline::SharedStore;
+use crate::store::{SourceState, Store};
+
+/// What the server needs; cloned into the router.
+#[derive(Clone)]
+pub struct AppState {
+    /// The current configuration; a new value (SIGHUP reload) is picked up on the next
+    /// request, no restart needed.
+    pub config: watch::Receiver<Arc<Config>>,
+    pub store: SharedStore,
+    pub metrics: Arc<Metrics>,
+}
+
+/// The router with all routes, request metrics and debug-level tracing.
+pub fn router(state: AppState) -> Router {
+    let shared = Arc::new(Shared {
+        config: state.config,
+        store: state.store,
+        metrics: state.metrics,
+        files: RwLock::new(HashMap::new()),
+        next_runs: RwLock::new(HashMap::new()),
+    });
+    Router::new()
+        .route("/", get(index))
+        .route("/opml", get(opml))
+        .route("/healthz", get(healthz))
+        .route("/metrics", get(metrics))
+        .route("/feeds/{file}", get(feed))
+        .fallback(not_found)
+        .layer(middleware::from_fn_with_state(
+            Arc::clone(&shared),
+            count_requests,
+        ))
+        .layer(TraceLayer::new_for_http())
+        .with_state(shared)
+}
+
+/// Serves until `shutdown` is cancelled, then stops accepting and lets open requests finish.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    state: AppState,
+    shutdown: CancellationToken,
+) -> std::io::Result<()> {
+    let listener = listener.tap_io(|tcp| {
+        // responses are written whole; waiting for more data would only add latency
+        if let Err(e) = tcp.set_nodelay(true) {
+            tracing::debug!(error = %e, "cannot set TCP_NODELAY");
+        }
+    });
+    axum::serve(listener, router(state))
+        .with_graceful_shutdown(shutdown.cancelled_owned())
+        .await
+}
+
+// ---- shared state ---------------------------------------------------------------------------
+
+struct Shared {
+    config: watch::Receiver<Arc<Config>>,
+    store: SharedStore,
+    metrics: Arc<Metrics>,
+    /// Feed files by full path (the feeds folder may change on reload).
+    files: RwLock<HashMap<PathBuf, Arc<CachedFile>>>,
+    /// Next scheduled run per source id, for `Cache-Control`; computing a cron occurrence on
+    /// every request would cost more than serving the bytes.
+    next_runs: RwLock<HashMap<String, NextRun>>,
+}
+
+struct NextRun {
+    /// The config this was computed from; a reload may change the schedule. Holding the
+    /// `Arc` (rather than comparing addresses) rules out a new config at a reused address.
+    config: Arc<Config>,
+    at: DateTime<Utc>,
+}
+
+type St = Arc<Shared>;
+
+impl Shared {
+    fn config(&self) -> Arc<Config> {
+        Arc::clone(&self.config.borrow())
+    }
+
+    /// The cached file at `path`, re-read if it changed; `None` when it does not exist.
+    async fn file(&self, path: &FsPath) -> std::io::Result<Option<Arc<CachedFile>>> {
+        // A `stat` of a cached path takes microseconds, far less than a hop to the blocking
+        // pool would; only the (rare) read goes there.
+        let key = match std::fs::metadata(path) {
+            Ok(meta) => FileKey::of(&meta),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                write_lock(&self.files).remove(path);
+                return Ok(None);
+            }
+            Err(e) => return Err(e),
+        };
+        if let Some(cached) = read_lock(&self.files).get(path).filter(|c| c.key == key) {
+            return Ok(Some(Arc::clone(cached)));
+        }
+        let owned = path.to_path_buf();
+        let loaded = tokio::task::spawn_blocking(move || CachedFile::load(&owned))
+            .await
+            .map_err(std::io::Error::other)?;
+        match loaded {
+            Ok(file) => {
+                let file = Arc::new(file);
+                write_lock(&self.files).insert(path.to_path_buf(), Arc::clone(&file));
+                Ok(Some(file))
+            }
+            // removed between the stat and the open
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Seconds a client may cache a feed of `source`: until its next scheduled run,
+    /// within [60, 3600].
+    fn max_age(&self, config: &Arc<Config>, source: &Source, now: DateTime<Utc>) -> i64 {
+        let clamp = |at: DateTime<Utc>| (at - now).num_seconds().clamp(60, 3600);
+        if let Some(next) = read_lock(&self.next_runs).get(&source.id)
+            && Arc::ptr_eq(&next.config, config)
+            && next.at > now
+        {
+            return clamp(next.at);
+        }
+        match source.schedule.next_after(now, source.timezone) {
+            Some(at) => {
+                write_lock(&self.next_runs).insert(
+                    source.id.clone(),
+                    NextRun {
+                        config: Arc::clone(config),
+                        at,
+                    },
+                );
+                clamp(at)
+            }
+            // a schedule with no future occurrence: the feed will not change on its own
+            None => 3600,
+        }
+    }
+}
+
+// A panic while holding one of these locks cannot leave a half-updated cache entry (inserts
+// and removes are single operations), so a poisoned lock is still usable.
+fn read_lock<T>(l: &RwLock<T>) -> std::sync::RwLockReadGuard<'_, T> {
+    l.read().unwrap_or_else(|p| p.into_inner())
+}
+
+fn write_lock<T>(l: &RwLock<T>) -> std::sync::RwLockWriteGuard<'_, T> {
+    l.write().unwrap_or_else(|p| p.into_inner())
+}
+
+fn lock_store(store: &SharedStore) -> MutexGuard<'_, Store> {
+    // SQLite transactions are atomic, so a poisoned lock still guards a sound connection
+    store.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+// ---- feed files -----------------------------------------------------------------------------
+
+/// What identifies one version of a file without reading it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct FileKey {
+    len: u64,
+    mtime: Option<SystemTime>,
+    #[cfg(unix)]
+    dev: u64,
+    #[cfg(unix)]
+    ino: u64,
+}
+
+impl FileKey {
+    fn of(meta: &std::fs::Metadata) -> FileKey {
+        #[cfg(unix)]
+        use std::os::unix::fs::MetadataExt as _;
+        FileKey {
+            len: meta.len(),
+            mtime: meta.modified().ok(),
+            #[cfg(unix)]
+            dev: meta.dev(),
+            #[cfg(unix)]
+            ino: meta.ino(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Encoding {
+    Identity,
+    Gzip,
+    Brotli,
+}
+
+/// One version of a feed file and everything derived from its bytes.
+struct CachedFile {
+    key: FileKey,
+    bytes: Bytes,
+    /// Whole seconds, as `Last-Modified` carries them, for `If-Modified-Since`.
+    mtime_secs: u64,
+    /// Hex of the first 16 bytes of the SHA-256 of the bytes.
+    hash: String,
+    etag_identity: HeaderValue,
+    etag_gzip: HeaderValue,
+    etag_brotli: HeaderValue,
+    last_modified: HeaderValue,
+    gzip: OnceCell<Bytes>,
+    brotli: OnceCell<Bytes>,
+}
+
+impl CachedFile {
+    /// Reads the file; the key comes from the open handle so it describes exactly the bytes
+    /// read, even if the path is replaced meanwhile.
+    fn load(path: &FsPath) -> std::io::Result<CachedFile> {
+        let mut file = std::fs::File::open(path)?;
+        let meta = file.metadata()?;
+        let mut bytes = Vec::with_capacity(usize::try_from(meta.len()).unwrap_or(0));
+        file.read_to_end(&mut bytes)?;
+        let mut key = FileKey::of(&meta);
+        key.len = bytes.len() as u64;
+        let hash = hex::encode(&Sha256::digest(&bytes)[..16]);
+        let mtime = key.mtime.unwrap_or(UNIX_EPOCH);
+        let mtime_secs = mtime
+            .duration_since(UNIX_EPOCH)
+            .map(|d| d.as_secs())
+            .unwrap_or(0);
+        let header = |s: String| HeaderValue::try_from(s).map_err(std::io::Error::other);
+        Ok(CachedFile {
+            key,
+            etag_identity: header(format!("\"{hash}\""))?,
+            etag_gzip: header(format!("\"{hash}-gz\""))?,
+            etag_brotli: header(format!("\"{hash}-br\""))?,
+            last_modified: header(httpdate::fmt_http_date(mtime))?,
+            hash,
+            bytes: Bytes::from(bytes),
+            mtime_secs,
+            gzip: OnceCell::new(),
+            brotli: OnceCell::new(),
+        })
+    }
+
+    fn etag(&self, enc: Encoding) -> &HeaderValue {
+        match enc {
+            Encoding::Identity => &self.etag_identity,
+            Encoding::Gzip => &self.etag_gzip,
+            Encoding::Brotli => &self.etag_brotli,
+        }
+    }
+
+    /// The body in `enc`, compressed once per file version off the async threads.
+    async fn body(&self, enc: Encoding) -> std::io::Result<Bytes> {
+        let cell = match enc {
+            Encoding::Identity => return Ok(self.bytes.clone()),
+            Encoding::Gzip => &self.gzip,
+            Encoding::Brotli => &self.brotli,
+        };
+        let bytes = self.bytes.clone();
+        cell.get_or_try_init(|| async move {
+            tokio::task::spawn_blocking(move || compress(enc, &bytes))
+                .await
+                .map_err(std::io::Error::other)?
+        })
+        .await
+        .cloned()
+    }
+
+    /// RFC 9110 §13.1.2: weak comparison, `*` matches any current representation; a tag
+    /// of any encoding of these bytes matches.
+    fn none_match(&self, headers: &HeaderMap) -> bool {
+        headers
+            .get_all(IF_NONE_MATCH)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(','))
+            .any(|tag| {
+                let tag = tag.trim();
+                if tag == "*" {
+                    return true;
+                }
+                let tag = tag.strip_prefix("W/").unwrap_or(tag);
+                let Some(opaque) = tag.strip_prefix('"').and_then(|t| t.strip_suffix('"')) else {
+                    return false;
+                };
+                let base = opaque
+                    .strip_suffix("-gz")
+                    .or_else(|| opaque.strip_suffix("-br"))
+                    .unwrap_or(opaque);
+                base == self.hash
+            })
+    }
+
+    fn not_modified_since(&self, headers: &HeaderMap) -> bool {
+        headers
+            .get(IF_MODIFIED_SINCE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| httpdate::parse_http_date(v).ok())
+            .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
+            .is_some_and(|since| self.mtime_secs <= since.as_secs())
+    }
+}
+
+fn compress(enc: Encoding, bytes: &[u8]) -> std::io::Result<Bytes> {
+    match enc {
+        Encoding::Identity => Ok(Bytes::copy_from_slice(bytes)),
+        Encoding::Gzip => {
+            let mut w = flate2::write::GzEncoder::new(
+                Vec::with_capacity(bytes.len() / 4),
+                flate2::Compression::best(),
+            );
+            w.write_all(bytes)?;
+            Ok(Bytes::from(w.finish()?))
+        }
+        Encoding::Brotli => {
+            // quality 9 is within a few percent of 11 at a fraction of the time; the first
+            // reader after a change waits for it
+            let params = brotli::enc::BrotliEncoderParams {
+                quality: 9,
+                lgwin: 22,
+                size_hint: bytes.len(),
+                ..Default::default()
+            };
+            let mut out = Vec::with_capacity(bytes.len() / 4);
+            brotli::enc::BrotliCompress(&mut &bytes[..], &mut out, &params)?;
+            Ok(Bytes::from(out))
+        }
+    }
+}
+
+/// The preferred encoding the client accepts: highest q, ties going br, gzip, identity;
+/// `q=0` refuses a coding, `*` stands for any coding not named.
+fn negotiate(headers: &HeaderMap) -> Encoding {
+    let (mut br, mut gz, mut star) = (None, None, None);
+    for value in headers.get_all(ACCEPT_ENCODING) {
+        let Ok(value) = value.to_str() else { continue };
+        for part in value.split(',') {
+            let mut params = part.split(';');
+            let coding = params.next().unwrap_or("").trim();
+            let q = params
+                .filter_map(|p| {
+                    let p = p.trim();
+                    p.strip_prefix("q=").or_else(|| p.strip_prefix("Q="))
+                })
+                .next()
+                .map_or(1.0, |q| q.trim().parse::<f32>().unwrap_or(0.0));
+            if coding.eq_ignore_ascii_case("br") {
+                br = Some(q);
+            } else if coding.eq_ignore_ascii_case("gzip") || coding.eq_ignore_ascii_case("x-gzip") {
+                gz = Some(q);
+            } else if coding == "*" {
+                star = Some(q);
+            }
+        }
+    }
+    let br = br.or(star).unwrap_or(0.0);
+    let gz = gz.or(star).unwrap_or(0.0);
+    if br > 0.0 && br >= gz {
+        Encoding::Brotli
+    } else if gz > 0.0 {
+        Encoding::Gzip
+    } else {
+        Encoding::Identity
+    }
+}
+
+/// The three formats, by file extension.
+fn content_type(ext: &str) -> Option<&'static str> {
+    match ext {
+        "rss" => Some("application/rss+xml; charset=utf-8"),
+        "atom" => Some("application/atom+xml; charset=utf-8"),
+        "json" => Some("application/feed+json"),
+        _ => None,
+    }
+}
+
+async fn feed(
+    State(st): State<St>,
+    file: Result<Path<String>, axum::extract::rejection::PathRejection>,
+    headers: HeaderMap,
+) -> Response {
+    let Ok(Path(file)) = file else {
+        return not_found().await;
+    };
+    let Some((id, ext)) = file.rsplit_once('.') else {
+        return not_found().await;
+    };
+    let Some(ctype) = content_type(ext) else {
+        return not_found().await;
+    };
+    let config = st.config();
+    // the path is built from the configured id only, never from request text
+    let Some(source) = config.sources.iter().find(|s| s.id == id) else {
+        return not_found().await;
+    };
+    let path = config
+        .settings
+        .feeds_dir
+        .join(format!("{}.{ext}", source.id));
+    let cached = match st.file(&path).await {
+        Ok(Some(c)) => c,
+        Ok(None) => {
+            return (
+                StatusCode::NOT_FOUND,
+                [(CONTENT_TYPE, "text/plain; charset=utf-8")],
+                "feed not rendered yet\n",
+            )
+                .into_response();
+        }
+        Err(e) => {
+            tracing::error!(path = %path.display(), error = %e, "cannot read feed file");
+            return (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                [(CONTENT_TYPE, "text/plain; charset=utf-8")],
+                "cannot read feed file\n",
+            )
+                .into_response();
+        }
+    };
+    let max_age = st.max_age(&config, source, Utc::now());
+    let cache_control = HeaderValue::try_from(format!("public, max-age={max_age}"))
+        .unwrap_or(HeaderValue::from_static("public, max-age=60"));
+
+    let mut enc = negotiate(&headers);
+    let not_modified = if headers.contains_key(IF_NONE_MATCH) {
+        cached.none_match(&headers)
+    } else {
+        cached.not_modified_since(&headers)
+    };
+    let mut res = if not_modified {
+        let mut res = Response::new(Body::empty());
+        *res.status_mut() = StatusCode::NOT_MODIFIED;
+        res
+    } else {
+        let body = match cached.body(enc).await {
+            Ok(b) => b,
+            Err(e) => {
+                tracing::warn!(path = %path.display(), error = %e, "compression failed; sending identity");
+                enc = Encoding::Identity;
+                cached.bytes.clone()
+            }
+        };
+        let mut res = Response::new(Body::from(body));
+        res.headers_mut()
+            .insert(CONTENT_TYPE, HeaderValue::from_static(ctype));
+        match enc {
+            Encoding::Identity => {}
+            Encoding::Gzip => {
+                res.headers_mut()
+                    .insert(CONTENT_ENCODING, HeaderValue::from_static("gzip"));
+            }
+            Encoding::Brotli => {
+                res.headers_mut()
+                    .insert(CONTENT_ENCODING, HeaderValue::from_static("br"));
+            }
+        }
+        res
+    };
+    let h = res.headers_mut();
+    h.insert(ETAG, cached.etag(enc).clone());
+    h.insert(LAST_MODIFIED, cached.last_modified.clone());
+    h.insert(CACHE_CONTROL, cache_control);
+    h.insert(VARY, HeaderValue::from_static("Accept-Encoding"));
+    res
+}
+
+// ---- index, OPML, health, metrics -----------------------------------------------------------
+
+/// What the store says about one source; `None` parts could not be read.
+struct Status {
+    state: Option<SourceState>,
+    items: Option<usize>,
+}
+
+/// Per-source status and, when `check` (it reads the whole database), store health; read
+/// off the async threads.
+async fn snapshot(st: &St, config: &Config, check: bool) -> (bool, Vec<Status>) {
+    let store = Arc::clone(&st.store);
+    let ids: Vec<String> = config.sources.iter().map(|s| s.id.clone()).collect();
+    let n = ids.len();
+    tokio::task::spawn_blocking(move || {
+        let store = lock_store(&store);
+        let healthy = !check || store.healthy();
+        let statuses = ids
+            .iter()
+            .map(|id| Status {
+                state: store.source_state(id).ok(),
+                items: store.count(id).ok(),
+            })
+            .collect();
+        (healthy, statuses)
+    })
+    .await
+    .unwrap_or_else(|e| {
+        tracing::error!(error = %e, "store status task failed");
+        (
+            false,
+            (0..n)
+                .map(|_| Status {
+                    state: None,
+                    items: None,
+                })
+                .collect(),
+        )
+    })
+}
+
+fn html(s: &str) -> std::borrow::Cow<'_, str> {
+    html_escape::encode_text(s)
+}
+
+fn attr(s: &str) -> std::borrow::Cow<'_, str> {
+    html_escape::encode_double_quoted_attribute(s)
+}
+
+const FORMATS: [(&str, &str); 3] = [
+    ("RSS", "application/rss+xml"),
+    ("Atom", "application/atom+xml"),
+    ("JSON Feed", "application/feed+json"),
+];
+
+async fn index(State(st): State<St>) -> Response {
+    let config = st.config();
+    let (_, statuses) = snapshot(&st, &config, false).await;
+    let mut out = String::with_capacity(4096);
+    out.push_str(
+        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
+         <title>pressfeed</title>\n",
+    );
+    for source in &config.sources {
+        let (rss, atom, json) = source.feed_urls(&config.settings);
+        for ((label, mime), url) in FORMATS.iter().zip([&rss, &atom, &json]) {
+            let _ = writeln!(
+                out,
+                "<link rel=\"alternate\" type=\"{mime}\" title=\"{} ({label})\" href=\"{}\">",
+                attr(&source.title),
+                attr(url.as_str()),
+            );
+        }
+    }
+    let opml_url = config
+        .settings
+        .base_url
+        .join("opml")
+        .map(|u| u.to_string())
+        .unwrap_or_else(|_| "opml".into());
+    out.push_str(
+        "<style>\n\
+         body{font-family:system-ui,-apple-system,sans-serif;margin:0 auto;padding:1rem;\
+         max-width:64rem;line-height:1.4;color:#222;background:#fff}\n\
+         .scroll{overflow-x:auto}\n\
+         table{border-collapse:collapse;width:100%}\n\
+         th,td{padding:.45rem .5rem;border-bottom:1px solid #ddd;text-align:left;\
+         vertical-align:top}\n\
+         td.n{text-align:right}\n\
+         tr.failing{background:#fdecea}\n\
+         .err{color:#a40000;overflow-wrap:anywhere}\n\
+         .feeds a{margin-right:.6rem;white-space:nowrap}\n\
+         .bad{color:#a40000;font-weight:bold}\n\
+         </style>\n</head>\n<body>\n<h1>pressfeed</h1>\n",
+    );
+    let failing = statuses
+        .iter()
+        .filter(|s| {
+            s.state
+                .as_ref()
+                .is_some_and(|st| st.consecutive_failures > 0)
+        })
+        .count();
+    let _ = write!(
+        out,
+        "<p>{} source{}",
+        config.sources.len(),
+        if config.sources.len() == 1 { "" } else { "s" }
+    );
+    if failing > 0 {
+        let _ = write!(out, ", <span class=\"bad\">{failing} failing</span>");
+    }
+    let _ = writeln!(
+        out,
+        ". <a href=\"{}\">OPML</a> to subscribe to all at once.</p>",
+        attr(&opml_url)
+    );
+    out.push_str(
+        "<div class=\"scroll\">\n<table>\n<thead><tr><th>Source</th><th>Feeds</th>\
+         <th>Last refresh</th><th>Items</th><th>Failures</th><th>Last error</th></tr></thead>\n\
+         <tbody>\n",
+    );
+    for (source, status) in config.sources.iter().zip(&statuses) {
+        let failures = status.state.as_ref().map(|s| s.consecutive_failures);
+        let row_class = if failures.unwrap_or(0) > 0 {
+            " class=\"failing\""
+        } else {
+            ""
+        };
+        let (rss, atom, json) = source.feed_urls(&config.settings);
+        let _ = write!(
+            out,
+            "<tr{row_class}><td><a href=\"{}\">{}</a></td><td class=\"feeds\">",
+            attr(source.site_url.as_str()),
+            html(&source.title)
+        );
+        for ((label, _), url) in FORMATS.iter().zip([&rss, &atom, &json]) {
+            let _ = write!(out, "<a href=\"{}\">{label}</a>", attr(url.as_str()));
+        }
+        let last = match status.state.as_ref().map(|s| s.last_success) {
+            Some(Some(t)) => t
+                .with_timezone(&source.timezone)
+                .format("%Y-%m-%d %H:%M %Z")
+                .to_string(),
+            Some(None) => "never".into(),
+            None => "?".into(),
+        };
+        let items = status.items.map_or("?".into(), |n| n.to_string());
+        let failures = failures.map_or("?".into(), |n| n.to_string());
+        let error = status
+            .state
+            .as_ref()
+            .and_then(|s| s.last_error.as_deref())
+            .unwrap_or("");
+        let _ = writeln!(
+            out,
+            "</td><td>{}</td><td class=\"n\">{items}</td><td class=\"n\">{failures}</td>\
+             <td class=\"err\">{}</td></tr>",
+            html(&last),
+            html(error)
+        );
+    }
+    out.push_str("</tbody>\n</table>\n</div>\n</body>\n</html>\n");
+    (
+        [
+            (CONTENT_TYPE, "text/html; charset=utf-8"),
+            (CACHE_CONTROL, "no-cache"),
+        ],
+        out,
+    )
+        .into_response()
+}
+
+/// Escapes text for an XML attribute or element, dropping characters XML 1.0 cannot carry.
+fn xml(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&apos;"),
+            // attribute value normalization would turn these into spaces
+            '\t' => out.push_str("&#9;"),
+            '\n' => out.push_str("&#10;"),
+            '\r' => out.push_str("&#13;"),
+            c if c < ' ' || c == '\u{FFFE}' || c == '\u{FFFF}' => {}
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+async fn opml(State(st): State<St>) -> Response {
+    let config = st.config();
+    let mut out = String::with_capacity(1024);
+    out.push_str(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<opml version=\"2.0\">\n\
+         <head>\n<title>pressfeed</title>\n</head>\n<body>\n",
+    );
+    for source in &config.sources {
+        let (rss, _, _) = source.feed_urls(&config.settings);
+        let _ = writeln!(
+            out,
+            "<outline type=\"rss\" text=\"{t}\" title=\"{t}\" description=\"{}\" \
+             xmlUrl=\"{}\" htmlUrl=\"{}\" language=\"{}\"/>",
+            xml(&source.description),
+            xml(rss.as_str()),
+            xml(source.site_url.as_str()),
+            xml(&source.language),
+            t = xml(&source.title),
+        );
+    }
+    out.push_str("</body>\n</opml>\n");
+    (
+        [
+            (CONTENT_TYPE, "text/x-opml; charset=utf-8"),
+            (CACHE_CONTROL, "no-cache"),
+        ],
+        out,
+    )
+        .into_response()
+}
+
+async fn healthz(State(st): State<St>) -> Response {
+    let config = st.config();
+    let (healthy, statuses) = snapshot(&st, &config, true).await;
+    let mut sources = serde_json::Map::new();
+    for (source, status) in config.sources.iter().zip(&statuses) {
+        let state = status.state.as_ref();
+        sources.insert(
+            source.id.clone(),
+            serde_json::json!({
+                "last_success": state.and_then(|s| s.last_success).map(|t| t.to_rfc3339()),
+                "last_error": state.and_then(|s| s.last_error.clone()),
+                "consecutive_failures": state.map(|s| s.consecutive_failures),
+                "items": status.items,
+            }),
+        );
+    }
+    let body = serde_json::json!({
+        "status": if healthy { "ok" } else { "unhealthy" },
+        "sources": sources,
+    });
+    let code = if healthy {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
+    (
+        code,
+        [
+            (CONTENT_TYPE, "application/json"),
+            (CACHE_CONTROL, "no-store"),
+        ],
+        body.to_string(),
+    )
+        .into_response()
+}
+
+async fn metrics(State(st): State<St>) -> Response {
+    (
+        [
+            (CONTENT_TYPE, crate::metrics::CONTENT_TYPE),
+            (CACHE_CONTROL, "no-store"),
+        ],
+        st.metrics.encode(),
+    )
+        .into_response()
+}
+
+async fn not_found() -> Response {
+    (
+        StatusCode::NOT_FOUND,
+        [(CONTENT_TYPE, "text/plain; charset=utf-8")],
+        "not found\n",
+    )
+        .into_response()
+}
+
+/// Counts answers by a fixed route name (never the raw path, which is unbounded).
+async fn count_requests(State(st): State<St>, req: Request, next: Next) -> Response {
+    let path = req.uri().path();
+    let route = match path {
+        "/" => "index",
+        "/opml" => "opml",
+        "/healthz" => "healthz",
+        "/metrics" => "metrics",
+        p if p.starts_with("/feeds/") => "feed",
+        _ => "other",
+    };
+    let res = next.run(req).await;
+    st.metrics.observe_http(route, res.status().as_u16());
+    res
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn headers(pairs: &[(&'static str, &str)]) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        for (k, v) in pairs {
+            h.append(*k, HeaderValue::from_str(v).expect("header"));
+        }
+        h
+    }
+
+    #[test]
+    fn negotiation() {
+        let cases = [
+            ("", Encoding::Identity),
+            ("gzip", Encoding::Gzip),
+            ("br", Encoding::Brotli),
+            ("gzip, br", Encoding::Brotli),
+            ("br;q=0, gzip", Encoding::Gzip),
+            ("br; q=0.2, gzip; q=0.8", Encoding::Gzip),
+            ("br;q=0.8, gzip;q=0.8", Encoding::Brotli),
+            ("x-gzip", Encoding::Gzip),
+            ("*;q=0.1", Encoding::Brotli),
+            ("br;q=0, *", Encoding::Gzip),
+            ("*;q=0, identity", Encoding::Identity),
+            ("gzip;q=bogus", Encoding::Identity),
+            ("compress, deflate", Encoding::Identity),
+        ];
+        for (accept, expect) in cases {
+            let h = headers(&[("accept-encoding", accept)]);
+            assert_eq!(negotiate(&h), expect, "{accept}");
+        }
+        // several header lines add up
+        let h = headers(&[("accept-encoding", "gzip"), ("accept-encoding", "br")]);
+        assert_eq!(negotiate(&h), Encoding::Brotli);
+    }
+
+    #[test]
+    fn etag_matching() -> std::io::Result<()> {
+        let dir = tempfile::tempdir()?;
+        let path = dir.path().join("a.rss");
+        std::fs::write(&path, b"<rss/>")?;
+        let f = CachedFile::load(&path)?;
+        let tag = f.etag_identity.to_str().map_err(std::io::Error::other)?;
+        let hash = &f.hash;
+        assert_eq!(hash.len(), 32);
+        for (inm, expect) in [
+            (tag.to_string(), true),
+            (format!("W/{tag}"), true),
+            (format!("\"{hash}-br\""), true),
+            (format!("\"{hash}-gz\""), true),
+            (format!("\"{hash}-zz\""), false),
+            (format!("\"x\",W/\"y\" , {tag}"), true),
+            ("*".into(), true),
+            (hash.clone(), false),
+            ("\"\"".into(), false),
+            ("\"".into(), false),
+        ] {
+            assert_eq!(
+                f.none_match(&headers(&[("if-none-match", &inm)])),
+                expect,
+                "{inm}"
+            );
+        }
+        Ok(())
+    }
+
+    #[test]
+    fn xml_escaping() {
+        assert_eq!(
+            xml("a<b>&\"c\"'d'\te\u{1}\u{FFFF}ж"),
+            "a&lt;b&gt;&amp;&quot;c&quot;&apos;d&apos;&#9;eж"
+        );
+    }
+}
