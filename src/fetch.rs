@@ -111,8 +111,9 @@ pub enum FetchError {
     #[error("GET {url}: redirect to {to} refused: {reason}")]
     Redirect {
         url: Url,
-        to: String,
-        reason: String,
+        to: Box<str>,
+        // Boxed to keep `FetchError` (returned everywhere) within clippy's size budget.
+        reason: Box<str>,
     },
     #[error("GET {url}: {message}")]
     Other { url: Url, message: String },
@@ -967,8 +968,8 @@ fn map_error(url: &Url, err: reqwest::Error) -> FetchError {
         if let Some(refused) = cause.downcast_ref::<RedirectRefused>() {
             return FetchError::Redirect {
                 url,
-                to: refused.to.clone(),
-                reason: refused.reason.clone(),
+                to: refused.to.as_str().into(),
+                reason: refused.reason.as_str().into(),
             };
         }
         source = cause.source();
@@ -987,8 +988,8 @@ fn map_error(url: &Url, err: reqwest::Error) -> FetchError {
     } else if err.is_redirect() {
         FetchError::Redirect {
             url,
-            to: String::new(),
-            reason: message,
+            to: "".into(),
+            reason: message.into(),
         }
     } else if err.is_body() || err.is_decode() {
         // reqwest reports a connection cut mid-body as a "decode" error when the body went
@@ -1525,5 +1526,120 @@ mod tests {
         let u = Url::parse("file:///etc/passwd").expect("URL");
         let err = fetcher().get_html(&u, None).await.expect_err("scheme");
         assert!(err.to_string().contains("scheme"), "{err}");
+    }
+
+    #[test]
+    fn retry_after_seconds_and_dates() {
+        let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000);
+        assert_eq!(parse_retry_after(b" 7 ", now), Some(Duration::from_secs(7)));
+        let later = httpdate::fmt_http_date(now + Duration::from_secs(90));
+        assert_eq!(
+            parse_retry_after(later.as_bytes(), now),
+            Some(Duration::from_secs(90))
+        );
+        let past = httpdate::fmt_http_date(now - Duration::from_secs(90));
+        assert_eq!(
+            parse_retry_after(past.as_bytes(), now),
+            Some(Duration::ZERO)
+        );
+        assert_eq!(parse_retry_after(b"soon", now), None);
+    }
+
+    #[test]
+    fn politeness_gap_jitter_and_crawl_delay() {
+        let second = Duration::from_secs(1);
+        assert_eq!(
+            politeness_gap(second, None, 0.0),
+            Duration::from_millis(750)
+        );
+        assert_eq!(
+            politeness_gap(second, None, 1.0),
+            Duration::from_millis(1250)
+        );
+        // Crawl-delay is a floor, jitter only adds to it.
+        let crawl = Some(Duration::from_secs(2));
+        assert_eq!(politeness_gap(second, crawl, 0.0), Duration::from_secs(2));
+        assert_eq!(
+            politeness_gap(second, crawl, 1.0),
+            Duration::from_millis(2500)
+        );
+        assert_eq!(politeness_gap(Duration::ZERO, None, 0.5), Duration::ZERO);
+    }
+
+    #[test]
+    fn redirect_rules() {
+        let u = |s: &str| Url::parse(s).expect("URL");
+        let origin = u("http://example.kz/news/");
+        let chain = [origin.clone()];
+        let refuse =
+            |to: &str, allowed: &[String]| redirect_refusal(&origin, &chain, &u(to), allowed);
+        assert_eq!(refuse("https://example.kz/news/", &[]), None);
+        assert_eq!(refuse("https://www.example.kz/news/", &[]), None);
+        assert!(refuse("https://cdn.example.kz/", &[]).is_some());
+        assert_eq!(
+            refuse("https://cdn.example.kz/", &["*.example.kz".into()]),
+            None
+        );
+        assert_eq!(refuse("https://gov.kz/", &["GOV.KZ".into()]), None);
+        let private = refuse("http://192.168.1.1/", &["192.168.1.1".into()]);
+        assert!(private.is_some_and(|r| r.contains("private")));
+        let loopback = refuse("http://localhost/", &["localhost".into()]);
+        assert!(loopback.is_some_and(|r| r.contains("loopback")));
+        assert!(refuse("ftp://example.kz/", &[]).is_some());
+        assert!(refuse("http://example.kz/news/", &[]).is_some_and(|r| r.contains("loop")));
+        // A loopback origin may stay on loopback but not go into the LAN.
+        let local = u("http://127.0.0.1:8080/");
+        let local_chain = [local.clone()];
+        assert_eq!(
+            redirect_refusal(&local, &local_chain, &u("http://127.0.0.1:8080/a"), &[]),
+            None
+        );
+        assert!(
+            redirect_refusal(
+                &local,
+                &local_chain,
+                &u("http://10.0.0.1/"),
+                &["10.0.0.1".into()]
+            )
+            .is_some()
+        );
+        assert_eq!(
+            ip_class("fe80::1".parse().expect("ip")),
+            AddressClass::LinkLocal
+        );
+        assert_eq!(
+            ip_class("fd00::1".parse().expect("ip")),
+            AddressClass::Private
+        );
+        assert_eq!(
+            ip_class("::ffff:10.1.1.1".parse().expect("ip")),
+            AddressClass::Private
+        );
+        assert_eq!(
+            ip_class("169.254.169.254".parse().expect("ip")),
+            AddressClass::LinkLocal
+        );
+        assert_eq!(
+            ip_class("100.64.0.1".parse().expect("ip")),
+            AddressClass::Private
+        );
+        assert_eq!(
+            ip_class("8.8.8.8".parse().expect("ip")),
+            AddressClass::Public
+        );
+    }
+
+    #[test]
+    fn implausible_text_thresholds() {
+        let clean = RUSSIAN.repeat(10);
+        assert_eq!(implausible_text(&clean, false), None);
+        // One stray U+FFFD in a long page is tolerated.
+        assert_eq!(implausible_text(&format!("{clean}\u{fffd}"), true), None);
+        let mangled = format!("{clean}{}", "\u{fffd}".repeat(20));
+        assert!(implausible_text(&mangled, true).is_some());
+        // Without had_errors the replacement characters were in the source; not our business.
+        assert_eq!(implausible_text(&mangled, false), None);
+        let binary = format!("{clean}{}", "\u{1}".repeat(20));
+        assert!(implausible_text(&binary, false).is_some_and(|m| m.contains("binary")));
     }
 }

@@ -580,7 +580,7 @@ async fn offsite_redirect_is_refused_without_connecting() {
     let started = Instant::now();
     let err = expect_kind(&fetcher(), &s.url("/offsite"), "redirect").await;
     assert!(
-        matches!(&err, FetchError::Redirect { to, .. } if to == "http://example.invalid/"),
+        matches!(&err, FetchError::Redirect { to, .. } if &**to == "http://example.invalid/"),
         "{err}"
     );
     assert!(err.to_string().contains("not 127.0.0.1"), "{err}");
