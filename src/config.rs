@@ -81,6 +81,14 @@ pub struct Settings {
     pub schedule_jitter: Duration,
     /// WebSub hubs announced in every feed and pinged when a feed changes.
     pub hubs: Vec<Url>,
+    /// Honour robots.txt (rules and Crawl-delay) for the user agent's product token.
+    pub respect_robots: bool,
+    /// Least time between the starts of two requests to one host (jittered ±25%).
+    pub min_delay: Duration,
+    /// Longest Retry-After (429/503) we wait for; a longer one fails the fetch.
+    pub max_retry_after: Duration,
+    /// Extra attempts after a transient failure (connect, timeout, 429/502/503/504, cut body).
+    pub retries: usize,
 }
 
 /// One `[[source]]`: a site to scrape into one feed.
@@ -108,6 +116,9 @@ pub struct Source {
     /// Listing page N (N ≥ 2) when the page has no next link: `{n}` is replaced by N, e.g.
     /// `https://site.kz/news/page/{n}/` or `https://site.kz/news?page={n}`.
     pub page_url_template: Option<String>,
+    /// Hosts redirects may lead to besides the requested host and its www twin; lowercase,
+    /// `*.example.kz` allows every subdomain.
+    pub allowed_hosts: Vec<String>,
     pub listing: ListingRules,
     pub article: ArticleRules,
 }
@@ -240,6 +251,10 @@ struct RawSettings {
     shutdown_grace_secs: Option<Spanned<i64>>,
     schedule_jitter_secs: Option<Spanned<i64>>,
     hubs: Option<Vec<Spanned<String>>>,
+    respect_robots: Option<Spanned<bool>>,
+    min_delay_ms: Option<Spanned<i64>>,
+    max_retry_after_secs: Option<Spanned<i64>>,
+    retries: Option<Spanned<i64>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -259,6 +274,7 @@ struct RawSource {
     recheck_hours: Option<Spanned<i64>>,
     page_url_template: Option<Spanned<String>>,
     hubs: Option<Vec<Spanned<String>>>,
+    allowed_hosts: Option<Vec<Spanned<String>>>,
     listing: Option<RawListing>,
     article: Option<RawArticle>,
 }
@@ -466,6 +482,16 @@ impl Ctx<'_> {
             3600,
         )?;
         let hubs = self.hubs(raw.hubs, "settings.hubs")?;
+        let respect_robots = raw.respect_robots.is_none_or(|v| *v.get_ref());
+        let min_delay_ms = int(raw.min_delay_ms, "min_delay_ms", 1000, 0, 600_000)?;
+        let max_retry_after = int(
+            raw.max_retry_after_secs,
+            "max_retry_after_secs",
+            120,
+            0,
+            86_400,
+        )?;
+        let retries = int(raw.retries, "retries", 2, 0, 10)?;
 
         Ok(Settings {
             database,
@@ -480,6 +506,10 @@ impl Ctx<'_> {
             shutdown_grace: Duration::from_secs(shutdown_grace.unsigned_abs()),
             schedule_jitter: Duration::from_secs(schedule_jitter.unsigned_abs()),
             hubs,
+            respect_robots,
+            min_delay: Duration::from_millis(min_delay_ms.unsigned_abs()),
+            max_retry_after: Duration::from_secs(max_retry_after.unsigned_abs()),
+            retries: usize::try_from(retries).unwrap_or(0),
         })
     }
 
@@ -490,6 +520,41 @@ impl Ctx<'_> {
             .enumerate()
             .map(|(j, h)| {
                 http_url(h.get_ref()).map_err(|m| self.err(h.span(), format!("{key}[{j}]"), m))
+            })
+            .collect()
+    }
+
+    /// Host names redirects may lead to: `example.kz`, `*.example.kz` or an IP address.
+    fn allowed_hosts(
+        &self,
+        v: Option<Vec<Spanned<String>>>,
+        key: &str,
+    ) -> Result<Vec<String>, ConfigError> {
+        v.unwrap_or_default()
+            .into_iter()
+            .enumerate()
+            .map(|(j, h)| {
+                let raw = h.get_ref().trim().trim_end_matches('.').to_ascii_lowercase();
+                let name = raw.strip_prefix("*.").unwrap_or(&raw);
+                // url::Host::parse applies IDNA and rejects ports, paths and bad characters.
+                match url::Host::parse(name) {
+                    Ok(host) if !name.is_empty() => {
+                        let host = host.to_string();
+                        Ok(if raw.starts_with("*.") {
+                            format!("*.{host}")
+                        } else {
+                            host
+                        })
+                    }
+                    _ => Err(self.err(
+                        h.span(),
+                        format!("{key}[{j}]"),
+                        format!(
+                            "invalid host {:?} (expected e.g. \"example.kz\" or \"*.example.kz\", no scheme or port)",
+                            h.get_ref()
+                        ),
+                    )),
+                }
             })
             .collect()
     }
@@ -685,6 +750,7 @@ impl Ctx<'_> {
                     Some(t.to_string())
                 }
             },
+            allowed_hosts: self.allowed_hosts(raw.allowed_hosts, &k("allowed_hosts"))?,
             listing,
             article,
         })
@@ -1109,8 +1175,13 @@ listing_urls = ["https://example.kz/news/"]
         assert_eq!(s.request_timeout, Duration::from_secs(30));
         assert_eq!(s.max_body_bytes, 5 * 1024 * 1024);
         assert_eq!(s.per_host_concurrency, 2);
+        assert!(s.respect_robots);
+        assert_eq!(s.min_delay, Duration::from_millis(1000));
+        assert_eq!(s.max_retry_after, Duration::from_secs(120));
+        assert_eq!(s.retries, 2);
 
         let a = &c.sources[0];
+        assert!(a.allowed_hosts.is_empty());
         assert_eq!(a.description, "A");
         assert_eq!(a.language, "ru");
         assert_eq!(a.timezone, Tz::UTC);
@@ -1158,7 +1229,8 @@ listing_urls = ["https://example.kz/news/"]
                 "unknown key \"databse\", expected one of \"database\", \"feeds_dir\", \
                  \"base_url\", \"user_agent\", \"connect_timeout_secs\", \
                  \"request_timeout_secs\", \"max_body_bytes\", \"per_host_concurrency\", \
-                 \"listen\", \"shutdown_grace_secs\", \"schedule_jitter_secs\", \"hubs\""
+                 \"listen\", \"shutdown_grace_secs\", \"schedule_jitter_secs\", \"hubs\", \
+                 \"respect_robots\", \"min_delay_ms\", \"max_retry_after_secs\", \"retries\""
             )
         );
 
@@ -1171,8 +1243,8 @@ listing_urls = ["https://example.kz/news/"]
                 "source[1].listing_url",
                 "unknown key \"listing_url\", expected one of \"id\", \"title\", \
                  \"description\", \"language\", \"timezone\", \"site_url\", \"listing_urls\", \
-                 \"schedule\", \"items\", \"max_pages\", \"recheck_hours\", \"page_url_template\", \"hubs\", \"listing\", \
-                 \"article\""
+                 \"schedule\", \"items\", \"max_pages\", \"recheck_hours\", \"page_url_template\", \
+                 \"hubs\", \"allowed_hosts\", \"listing\", \"article\""
             )
         );
 
@@ -1453,6 +1525,60 @@ listing_urls = ["https://example.kz/news/"]
             assert_eq!(
                 err(&t),
                 format!("config.toml:{l}:{}: {key}: {message}", c + 3)
+            );
+        }
+    }
+
+    #[test]
+    fn politeness_settings_and_allowed_hosts() {
+        let t = format!(
+            "[settings]\nrespect_robots = false\nmin_delay_ms = 0\nmax_retry_after_secs = 30\n\
+             retries = 0\n{MINIMAL}allowed_hosts = [\"CDN.Example.kz.\", \"*.gov.kz\", \"10.1.2.3\"]\n"
+        );
+        let c = parse(&t).expect("valid");
+        assert!(!c.settings.respect_robots);
+        assert_eq!(c.settings.min_delay, Duration::ZERO);
+        assert_eq!(c.settings.max_retry_after, Duration::from_secs(30));
+        assert_eq!(c.settings.retries, 0);
+        assert_eq!(
+            c.sources[0].allowed_hosts,
+            ["cdn.example.kz", "*.gov.kz", "10.1.2.3"]
+        );
+
+        for (line, key, message) in [
+            (
+                "min_delay_ms = -1",
+                "settings.min_delay_ms",
+                "must be between 0 and 600000, found -1",
+            ),
+            (
+                "retries = 11",
+                "settings.retries",
+                "must be between 0 and 10, found 11",
+            ),
+            (
+                "max_retry_after_secs = 86401",
+                "settings.max_retry_after_secs",
+                "must be between 0 and 86400, found 86401",
+            ),
+        ] {
+            let t = format!("[settings]\n{line}\n{MINIMAL}");
+            let (l, c) = at_nth(&t, " = ", 0);
+            assert_eq!(
+                err(&t),
+                format!("config.toml:{l}:{}: {key}: {message}", c + 3)
+            );
+        }
+
+        let t = format!("[settings]\nrespect_robots = \"yes\"\n{MINIMAL}");
+        assert!(err(&t).contains("settings.respect_robots"), "{}", err(&t));
+
+        for bad in ["https://cdn.example.kz/", "cdn.example.kz:8080", ""] {
+            let t = format!("{MINIMAL}allowed_hosts = [\"ok.kz\", \"{bad}\"]\n");
+            let e = err(&t);
+            assert!(
+                e.contains("source[0].allowed_hosts[1]: invalid host"),
+                "{bad}: {e}"
             );
         }
     }

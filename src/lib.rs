@@ -16,6 +16,7 @@
 //!   expressions and time zones are compiled at load, errors carry file:line:column and key.
 //! - [`schedule`]: cron expressions (5-, 6- or 7-field, `@hourly` shortcuts) in a time zone.
 //! - [`fetch`]: one shared HTTP client: timeouts, body cap while streaming, conditional GET.
+//! - [`robots`]: robots.txt rules per origin (RFC 9309 status meanings, 24 h cache).
 //! - [`decode`]: bytes → UTF-8 from BOM, HTTP charset, `<meta>`, UTF-8 validity, chardetng.
 //! - [`extract`]: synchronous and pure: listing page → [`model::ListingItem`]s, article page →
 //!   [`model::RawArticle`] (configured selectors first, then structured data).
@@ -48,6 +49,7 @@ pub mod model;
 pub mod normalize;
 pub mod pipeline;
 pub mod render;
+pub mod robots;
 pub mod schedule;
 pub mod serve;
 pub mod store;

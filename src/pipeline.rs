@@ -17,7 +17,7 @@ use url::Url;
 
 use crate::config::{Settings, Source};
 use crate::extract::{Listing, extract_article, extract_listing};
-use crate::fetch::{Fetcher, Outcome, Validators};
+use crate::fetch::{Fetcher, Outcome, RequestPolicy, Validators};
 use crate::model::ListingItem;
 use crate::normalize::{canonical_url, normalize};
 use crate::render::{FeedMeta, FeedModel, write_feeds};
@@ -386,7 +386,10 @@ async fn read_listing(
 ) -> Option<(Listing, Option<Validators>)> {
     let validators = lock(store).validators(url.as_str()).ok().flatten();
     report.requests += 1;
-    match fetcher.get_html(url, validators.as_ref()).await {
+    match fetcher
+        .get_html_for(url, validators.as_ref(), policy(source))
+        .await
+    {
         Ok(Outcome::NotModified) => {
             // Unchanged since the last clean run: walk what it held then, so young articles
             // are still re-checked and the next page is still reached.
@@ -516,6 +519,13 @@ async fn process_page(
     unknown
 }
 
+/// Where a source's requests may be redirected.
+fn policy(source: &Source) -> RequestPolicy<'_> {
+    RequestPolicy {
+        allowed_hosts: &source.allowed_hosts,
+    }
+}
+
 fn fetcher_concurrency(_source: &Source) -> usize {
     // The fetcher enforces the per-host limit; a few more in flight keep its queue full.
     8
@@ -580,7 +590,7 @@ async fn process_article(
             .map_err(|e| ArticleError::new("store", e))?
     };
     let page = match fetcher
-        .get_html(&c.link, validators.as_ref())
+        .get_html_for(&c.link, validators.as_ref(), policy(source))
         .await
         .map_err(|e| ArticleError::new(e.kind(), e))?
     {

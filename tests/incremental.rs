@@ -14,10 +14,21 @@ use common::{Fault, FixtureServer, fixture_dir, pressfeed};
 fn config(server: &FixtureServer, dir: &Path, extra_settings: &str, extra_source: &str) -> PathBuf {
     let cfg = server.copy_config(dir, "wp");
     let text = std::fs::read_to_string(&cfg).unwrap();
+    // Settings given here replace the fixture's own.
+    let overridden: Vec<&str> = extra_settings
+        .lines()
+        .filter_map(|l| l.split('=').next())
+        .map(str::trim)
+        .collect();
+    let text: String = text
+        .lines()
+        .filter(|l| !overridden.contains(&l.split('=').next().unwrap_or("").trim()))
+        .map(|l| format!("{l}\n"))
+        .collect();
     let text = text
         .replace(
             "[settings]\n",
-            &format!("[settings]\nmin_delay_ms = 0\nretries = 1\n{extra_settings}"),
+            &format!("[settings]\nretries = 1\n{extra_settings}"),
         )
         .replace("max_pages = 3\n", &format!("max_pages = 3\n{extra_source}"));
     std::fs::write(&cfg, text).unwrap();
