@@ -260,7 +260,9 @@ fn robots_txt_disallowing_the_listing_stops_everything_with_a_clear_message() {
 
 /// Everything a reader or a later run could see of a source: the feed files with their
 /// mtimes, and every stored article row.
-fn snapshot(dir: &Path) -> (Vec<(String, Vec<u8>, std::time::SystemTime)>, Vec<String>) {
+type FeedFile = (String, Vec<u8>, std::time::SystemTime);
+
+fn snapshot(dir: &Path) -> (Vec<FeedFile>, Vec<String>) {
     let mut files = Vec::new();
     for ext in ["rss", "atom", "json"] {
         let p = dir.join(format!("feeds/wp.{ext}"));
