@@ -207,6 +207,15 @@ fn render(config: &Config, ids: &[String]) -> Exit {
     };
     let mut exit = Exit::Ok;
     for source in selected {
+        // Same lock as refresh and the daemon: a render must not interleave with a run.
+        let _lock = match SourceLock::acquire(&config.settings.database, &source.id) {
+            Ok(l) => l,
+            Err(e) => {
+                eprintln!("pressfeed: {}: {e}", source.id);
+                exit = Exit::SourceFailed;
+                continue;
+            }
+        };
         match render_source(source, &config.settings, &store, chrono::Utc::now()) {
             Ok(changed) => println!("{}: {} feed file(s) rewritten", source.id, changed.len()),
             Err(e) => {

@@ -11,13 +11,19 @@ fn main() -> ExitCode {
     let cli = pressfeed::cli::Cli::parse();
     let filter =
         EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("warn,pressfeed=info"));
-    // Human-readable with colours on a terminal; plain one-line records otherwise (journald).
+    // On a terminal: colours and module names for a human. Otherwise one plain line per
+    // event with key=value fields; under journald (JOURNAL_STREAM set) without our own
+    // timestamp, since the journal stamps every line itself.
     let terminal = std::io::stderr().is_terminal();
-    tracing_subscriber::fmt()
+    let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
         .with_ansi(terminal)
-        .with_target(terminal)
-        .init();
+        .with_target(terminal);
+    if std::env::var_os("JOURNAL_STREAM").is_some() && !terminal {
+        builder.without_time().init();
+    } else {
+        builder.init();
+    }
     ExitCode::from(pressfeed::cli::run(cli).code())
 }

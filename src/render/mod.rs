@@ -108,6 +108,7 @@ pub fn write_feeds(
         ("atom", atom::render(model, updated)?),
         ("json", json::render(model, updated)?),
     ];
+    remove_stale_temps(dir, &model.meta.id);
     let mut report = WriteReport::default();
     for (ext, bytes) in outputs {
         let path = dir.join(format!("{}.{ext}", model.meta.id));
@@ -118,6 +119,26 @@ pub fn write_feeds(
         }
     }
     Ok(report)
+}
+
+/// Removes temp files of this feed left by a writer that was killed between writing and
+/// renaming. Callers hold the source's run lock (see `crate::lock`), so a temp file of this
+/// feed from another process belongs to a dead one.
+fn remove_stale_temps(dir: &Path, id: &str) {
+    let Ok(entries) = fs::read_dir(dir) else {
+        return;
+    };
+    let own = format!("-{}-", std::process::id());
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        let ours = ["rss", "atom", "json"]
+            .iter()
+            .any(|ext| name.starts_with(&format!(".{id}.{ext}.tmp-")));
+        if ours && !name.contains(&own) {
+            let _ = fs::remove_file(entry.path());
+        }
+    }
 }
 
 /// Writes `bytes` to `path` through a temp file in the same folder + rename, unless the file
