@@ -1,6 +1,7 @@
 //! Extraction: HTML text in, owned values out. Synchronous and pure on purpose: a
 //! `scraper::Html` is not `Send` and must never live across an `.await`.
 
+use std::collections::HashSet;
 use std::sync::LazyLock;
 
 use ego_tree::NodeId;
@@ -289,8 +290,11 @@ pub fn extract_listing(html: &str, page_url: &Url, rules: &ListingRules) -> List
     let doc = Html::parse_document(html);
     let base = base_url(&doc, page_url);
     let mut items: Vec<ListingItem> = Vec::new();
+    // A set, not a scan of `items`: a scan is quadratic, and a hostile or broken listing
+    // with 100 000 links took minutes.
+    let mut seen: HashSet<Url> = HashSet::new();
     let mut push = |item: ListingItem| {
-        if !items.iter().any(|i| i.url == item.url) {
+        if seen.insert(item.url.clone()) {
             items.push(item);
         }
     };
