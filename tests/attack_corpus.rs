@@ -555,8 +555,14 @@ fn check_raw_bytes(raw: &str) {
             let starts_value =
                 bad.starts_with(' ') || before.trim_end().ends_with(['"', '\'', '=']);
             if in_tag && starts_value {
-                let a = raw.floor_char_boundary(at.saturating_sub(200));
-                let b = raw.ceil_char_boundary((at + 100).min(raw.len()));
+                let mut a = at.saturating_sub(200);
+                while !raw.is_char_boundary(a) {
+                    a -= 1;
+                }
+                let mut b = (at + 100).min(raw.len());
+                while !raw.is_char_boundary(b) {
+                    b += 1;
+                }
                 panic!("{bad} inside a tag in raw feed bytes: …{}…", &raw[a..b]);
             }
         }
