@@ -122,8 +122,27 @@ fn sanitizer(base: &Url) -> ammonia::Builder<'static> {
         .link_rel(Some("noopener noreferrer"))
         .strip_comments(true)
         .url_schemes(HashSet::from(["http", "https", "mailto", "tel"]))
-        .url_relative(ammonia::UrlRelative::RewriteWithBase(base.clone()));
+        .url_relative(ammonia::UrlRelative::RewriteWithBase(base.clone()))
+        .attribute_filter(cite_filter(base.clone()));
     b
+}
+
+/// ammonia checks the scheme of `href`/`src` but passes `cite` (blockquote, q, del, ins)
+/// through untouched, so `cite="javascript:…"` reached the feeds, where some readers show
+/// it as a link. Only http(s) citations are kept, made absolute like every other URL.
+fn cite_filter(
+    base: Url,
+) -> impl for<'u> Fn(&str, &str, &'u str) -> Option<std::borrow::Cow<'u, str>> + Send + Sync + 'static
+{
+    move |_element, attribute, value| {
+        if attribute != "cite" {
+            return Some(value.into());
+        }
+        base.join(value.trim())
+            .ok()
+            .filter(|u| matches!(u.scheme(), "http" | "https"))
+            .map(|u| String::from(u).into())
+    }
 }
 
 /// Sanitizes body HTML: no scripts, styles, frames, event handlers or `javascript:` URLs;
