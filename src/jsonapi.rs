@@ -158,10 +158,11 @@ impl Template {
                 return Err(format!("unmatched \"}}\" in template {raw:?}"));
             }
             let after = &rest[open + 1..];
-            let Some(close) = after.find('}') else {
-                return Err(format!("unclosed \"{{\" in template {raw:?}"));
+            let name = match after.find('}') {
+                Some(close) if !after[..close].contains('{') => &after[..close],
+                _ => return Err(format!("unclosed \"{{\" in template {raw:?}")),
             };
-            let name = &after[..close];
+            let close = name.len();
             if name.is_empty() || !name.chars().all(|c| c.is_alphanumeric() || "_-.".contains(c))
             {
                 return Err(format!(
