@@ -844,9 +844,13 @@ impl Ctx<'_> {
                 .map(|t| t.replace("{lang}", &lang));
             match s.kind {
                 SourceKind::Html => {
-                    let urls = twin
-                        .listing_urls
-                        .ok_or_else(|| self.err(twin_span.clone(), tk("listing_urls"), "missing required key"))?;
+                    let urls = twin.listing_urls.ok_or_else(|| {
+                        self.err(
+                            twin_span.clone(),
+                            tk("listing_urls"),
+                            "missing required key",
+                        )
+                    })?;
                     s.listing_urls = self.url_list(urls, &tk("listing_urls"))?;
                 }
                 SourceKind::Json => {
@@ -861,7 +865,8 @@ impl Ctx<'_> {
                         inner.set_url(u.clone());
                         *j = Spanned::new(j.span(), inner);
                     }
-                    let rules = self.json_rules(raw_json, own, &lang, &prefix, table_span.clone())?;
+                    let rules =
+                        self.json_rules(raw_json, own, &lang, &prefix, table_span.clone())?;
                     let first = crate::jsonapi::page_url(&rules, rules.first_page)
                         .map_err(|m| self.err(twin_span.clone(), tk("listing_urls"), m))?;
                     s.listing_urls = vec![first];
@@ -1893,10 +1898,16 @@ kk = { title = "Бас прокуратура" }
         assert_eq!((kk.id.as_str(), kk.language.as_str()), ("gp-kk", "kk"));
         assert_eq!(kk.title, "Бас прокуратура");
         assert_eq!(ru.kind, SourceKind::Json);
-        let (jr, jk) = (ru.json.as_ref().expect("json"), kk.json.as_ref().expect("json"));
+        let (jr, jk) = (
+            ru.json.as_ref().expect("json"),
+            kk.json.as_ref().expect("json"),
+        );
         assert!(jr.url.raw.ends_with("page={page}&size=10&lang=ru"));
         assert!(jk.link.raw.ends_with("details/{id}?lang=kk"));
-        assert_eq!(jk.headers, [("Accept-Language".to_string(), "kk".to_string())]);
+        assert_eq!(
+            jk.headers,
+            [("Accept-Language".to_string(), "kk".to_string())]
+        );
         assert!(jr.items.is_root());
         assert_eq!(jr.first_page, 1);
         assert!(ru.listing_urls[0].as_str().contains("page=1&"));
@@ -1908,24 +1919,50 @@ kk = { title = "Бас прокуратура" }
         let t = GOVKZ.replace("id = \"id\"\n", "");
         assert_eq!(
             err(&t),
-            expect(&t, "[source.json]", "source[0].json.id", "missing required key")
+            expect(
+                &t,
+                "[source.json]",
+                "source[0].json.id",
+                "missing required key"
+            )
         );
         let t = GOVKZ.replace("details/{id}", "details/{id");
         let e = err(&t);
         assert!(e.contains("source[0].json.link: unclosed \"{\""), "{e}");
         let t = GOVKZ.replace("title = \"/title\"", "title = \"a..b\"");
-        assert!(err(&t).contains("source[0].json.title: invalid path"), "{}", err(&t));
+        assert!(
+            err(&t).contains("source[0].json.title: invalid path"),
+            "{}",
+            err(&t)
+        );
         let t = GOVKZ.replace("[source.json]", "[source.jsn]");
-        assert!(err(&t).contains("source[0].jsn: unknown key"), "{}", err(&t));
+        assert!(
+            err(&t).contains("source[0].jsn: unknown key"),
+            "{}",
+            err(&t)
+        );
         let t = GOVKZ.replace("kind = \"json\"", "kind = \"xml\"");
         assert_eq!(
             err(&t),
-            expect(&t, "\"xml\"", "source[0].kind", "unknown kind \"xml\", expected \"html\" or \"json\"")
+            expect(
+                &t,
+                "\"xml\"",
+                "source[0].kind",
+                "unknown kind \"xml\", expected \"html\" or \"json\""
+            )
         );
         let t = GOVKZ.replace("kk = {", "kazakh = {");
-        assert!(err(&t).contains("source[0].languages.kazakh: invalid language tag"), "{}", err(&t));
+        assert!(
+            err(&t).contains("source[0].languages.kazakh: invalid language tag"),
+            "{}",
+            err(&t)
+        );
         let t = format!("{MINIMAL}wordpress = \"maybe\"\n");
-        assert!(err(&t).contains("source[0].wordpress: unknown value"), "{}", err(&t));
+        assert!(
+            err(&t).contains("source[0].wordpress: unknown value"),
+            "{}",
+            err(&t)
+        );
     }
 
     #[test]
@@ -1949,7 +1986,11 @@ kk = { title = "Бас прокуратура" }
             "{MINIMAL}[source.languages]\nkk = {{ listing_urls = [\"https://example.kz/kk/\"] }}\n\
              [[source]]\nid = \"a-kk\"\ntitle = \"X\"\nlisting_urls = [\"https://b.kz/\"]\n"
         );
-        assert!(err(&t).contains("duplicate source id \"a-kk\" (already used by source[0])"), "{}", err(&t));
+        assert!(
+            err(&t).contains("duplicate source id \"a-kk\" (already used by source[0])"),
+            "{}",
+            err(&t)
+        );
     }
 
     #[test]

@@ -163,7 +163,10 @@ impl Template {
                 _ => return Err(format!("unclosed \"{{\" in template {raw:?}")),
             };
             let close = name.len();
-            if name.is_empty() || !name.chars().all(|c| c.is_alphanumeric() || "_-.".contains(c))
+            if name.is_empty()
+                || !name
+                    .chars()
+                    .all(|c| c.is_alphanumeric() || "_-.".contains(c))
             {
                 return Err(format!(
                     "invalid placeholder {{{name}}} in template {raw:?} (expected e.g. {{id}} or {{page}})"
@@ -295,13 +298,18 @@ fn fill_raw(raw: &mut RawArticle, item: &Value, rules: &JsonRules) {
     }
     if raw.published.is_empty() {
         raw.published.extend(
-            text_at(item, rules.date.as_ref()).map(|text| DateCandidate { text, origin: "json" }),
+            text_at(item, rules.date.as_ref()).map(|text| DateCandidate {
+                text,
+                origin: "json",
+            }),
         );
     }
     if raw.modified.is_empty() {
         raw.modified.extend(
-            text_at(item, rules.modified.as_ref())
-                .map(|text| DateCandidate { text, origin: "json" }),
+            text_at(item, rules.modified.as_ref()).map(|text| DateCandidate {
+                text,
+                origin: "json",
+            }),
         );
     }
     if raw.author.is_none() {
@@ -336,7 +344,12 @@ fn parse_json(url: &Url, body: &[u8]) -> Result<Value, JsonError> {
 
 /// Maps one API answer to items. Items without an id, title or usable link are skipped and
 /// reported, never fatal for the page.
-pub fn parse_page(body: &[u8], url: &Url, source: &Source, rules: &JsonRules) -> Result<ApiPage, JsonError> {
+pub fn parse_page(
+    body: &[u8],
+    url: &Url,
+    source: &Source,
+    rules: &JsonRules,
+) -> Result<ApiPage, JsonError> {
     let doc = parse_json(url, body)?;
     let list = item_list(&doc, &rules.items).ok_or_else(|| JsonError::NoItems {
         url: url.clone(),
@@ -353,7 +366,8 @@ pub fn parse_page(body: &[u8], url: &Url, source: &Source, rules: &JsonRules) ->
 }
 
 fn map_item(item: &Value, source: &Source, rules: &JsonRules) -> Result<ApiItem, String> {
-    let id = text_at(item, Some(&rules.id)).ok_or_else(|| format!("no id at {:?}", rules.id.raw))?;
+    let id =
+        text_at(item, Some(&rules.id)).ok_or_else(|| format!("no id at {:?}", rules.id.raw))?;
     let link_text = rules.link.fill(|name| item_field(item, &id, name));
     let link = Url::parse(&link_text)
         .map_err(|e| format!("link {link_text:?} from template {:?}: {e}", rules.link.raw))?;
@@ -386,7 +400,9 @@ fn map_item(item: &Value, source: &Source, rules: &JsonRules) -> Result<ApiItem,
 
 /// The URL of page `n` (counting from `first_page`).
 pub fn page_url(rules: &JsonRules, page: u32) -> Result<Url, String> {
-    let u = rules.url.fill(|name| (name == "page").then(|| page.to_string()));
+    let u = rules
+        .url
+        .fill(|name| (name == "page").then(|| page.to_string()));
     Url::parse(&u).map_err(|e| format!("page URL {u:?}: {e}"))
 }
 
@@ -397,7 +413,12 @@ fn policy(source: &Source) -> RequestPolicy<'_> {
 }
 
 /// Fetches and maps one page of a JSON source.
-pub async fn fetch_page(fetcher: &Fetcher, source: &Source, rules: &JsonRules, page: u32) -> Result<ApiPage, JsonError> {
+pub async fn fetch_page(
+    fetcher: &Fetcher,
+    source: &Source,
+    rules: &JsonRules,
+    page: u32,
+) -> Result<ApiPage, JsonError> {
     let url = page_url(rules, page).map_err(|message| JsonError::Template {
         url: source.site_url.clone(),
         template: rules.url.raw.clone(),
@@ -410,7 +431,12 @@ pub async fn fetch_page(fetcher: &Fetcher, source: &Source, rules: &JsonRules, p
 }
 
 /// Reads the fields the list lacked from the item's detail URL.
-pub async fn complete(fetcher: &Fetcher, source: &Source, rules: &JsonRules, item: ApiItem) -> Result<RawArticle, JsonError> {
+pub async fn complete(
+    fetcher: &Fetcher,
+    source: &Source,
+    rules: &JsonRules,
+    item: ApiItem,
+) -> Result<RawArticle, JsonError> {
     let mut raw = item.raw;
     let Some(url) = item.detail else {
         return Ok(raw);
@@ -439,7 +465,10 @@ mod tests {
     fn paths_dotted_pointer_and_wildcard() {
         let v = json!({"a": {"b": [10, {"c": "x"}]}, "k/l": 1, "acts": {"items": [{"title": "A"}, {"title": "B"}]}});
         assert_eq!(JsonPath::parse("a.b.0").unwrap().get(&v), Some(&json!(10)));
-        assert_eq!(JsonPath::parse("/a/b/1/c").unwrap().get(&v), Some(&json!("x")));
+        assert_eq!(
+            JsonPath::parse("/a/b/1/c").unwrap().get(&v),
+            Some(&json!("x"))
+        );
         assert_eq!(JsonPath::parse("/k~1l").unwrap().get(&v), Some(&json!(1)));
         let all = JsonPath::parse("acts.items.*.title").unwrap();
         assert_eq!(all.all(&v), [&json!("A"), &json!("B")]);
@@ -477,6 +506,9 @@ mod tests {
     #[test]
     fn text_bodies_become_paragraphs() {
         assert_eq!(body_html("a < b"), "a < b");
-        assert_eq!(body_html("one\n\ntwo & three"), "<p>one</p><p>two &amp; three</p>");
+        assert_eq!(
+            body_html("one\n\ntwo & three"),
+            "<p>one</p><p>two &amp; three</p>"
+        );
     }
 }

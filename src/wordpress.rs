@@ -27,8 +27,9 @@ const MAX_PER_PAGE: usize = 100;
 static API_LINK: LazyLock<Selector> = LazyLock::new(|| {
     Selector::parse(r#"link[rel="https://api.w.org/"][href]"#).expect("static selector")
 });
-static GENERATOR: LazyLock<Selector> =
-    LazyLock::new(|| Selector::parse(r#"meta[name="generator"][content]"#).expect("static selector"));
+static GENERATOR: LazyLock<Selector> = LazyLock::new(|| {
+    Selector::parse(r#"meta[name="generator"][content]"#).expect("static selector")
+});
 
 /// Why the REST API could not be used.
 #[derive(Debug, thiserror::Error)]
@@ -130,7 +131,10 @@ pub fn listing_query(u: &Url) -> Option<Query> {
         .path_segments()
         .map(|s| s.filter(|p| !p.is_empty()).map(decode).collect())
         .unwrap_or_default();
-    if segs.len() >= 2 && segs[segs.len() - 2] == "page" && segs[segs.len() - 1].parse::<u32>().is_ok() {
+    if segs.len() >= 2
+        && segs[segs.len() - 2] == "page"
+        && segs[segs.len() - 1].parse::<u32>().is_ok()
+    {
         segs.truncate(segs.len() - 2);
     }
     match segs.first().map(String::as_str) {
@@ -351,8 +355,7 @@ pub fn map_post(p: &Value, source: &Source) -> Option<ApiItem> {
         modified: gmt(p, "modified_gmt", "modified").into_iter().collect(),
         author: str_at(p, &["_embedded", "author", "0", "name"]).map(str::to_string),
         categories,
-        image: str_at(p, &["_embedded", "wp:featuredmedia", "0", "source_url"])
-            .map(str::to_string),
+        image: str_at(p, &["_embedded", "wp:featuredmedia", "0", "source_url"]).map(str::to_string),
         language: Some(source.language.clone()),
         selector_misses: Vec::new(),
     };
@@ -379,7 +382,10 @@ mod tests {
         let h = vec![r#"<https://x.kz/wp-json/>; rel="https://api.w.org/""#.to_string()];
         assert_eq!(detect("", &page, &h), Some(u("https://x.kz/wp-json/")));
         let html = r#"<link rel="https://api.w.org/" href="https://x.kz/?rest_route=/">"#;
-        assert_eq!(detect(html, &page, &[]), Some(u("https://x.kz/?rest_route=/")));
+        assert_eq!(
+            detect(html, &page, &[]),
+            Some(u("https://x.kz/?rest_route=/"))
+        );
         let html = r#"<meta name="generator" content="WordPress 6.8">"#;
         assert_eq!(detect(html, &page, &[]), Some(u("https://x.kz/wp-json/")));
         assert_eq!(
@@ -402,7 +408,10 @@ mod tests {
             q("https://x.kz/category/%D0%BD%D0%BE%D0%B2%D0%BE%D1%81%D1%82%D0%B8/"),
             Some(Query::Category("новости".into()))
         );
-        assert_eq!(q("https://x.kz/tag/prokuror/"), Some(Query::Tag("prokuror".into())));
+        assert_eq!(
+            q("https://x.kz/tag/prokuror/"),
+            Some(Query::Tag("prokuror".into()))
+        );
         assert_eq!(q("https://x.kz/?s=суд"), Some(Query::Search("суд".into())));
         assert_eq!(q("https://x.kz/press-releases/"), None);
     }
@@ -445,7 +454,10 @@ mod tests {
         assert_eq!(r.modified[0].text, "2025-09-25T01:00:00Z");
         assert_eq!(r.author.as_deref(), Some("Алия"));
         assert_eq!(r.categories, ["Главное", "суд"]);
-        assert_eq!(r.image.as_deref(), Some("https://x.kz/wp-content/uploads/a.jpg"));
+        assert_eq!(
+            r.image.as_deref(),
+            Some("https://x.kz/wp-content/uploads/a.jpg")
+        );
         assert!(map_post(&serde_json::json!({"title": "x"}), &src.sources[0]).is_none());
     }
 }

@@ -156,10 +156,11 @@ impl Ctx<'_> {
         let span = raw.span();
         let raw = raw.into_inner();
         let missing = |key: &str| self.err(span.clone(), k(key), "missing required key");
-        let path = |v: Option<Spanned<String>>, key: &str| -> Result<Option<JsonPath>, ConfigError> {
-            v.map(|v| JsonPath::parse(v.get_ref()).map_err(|m| self.err(v.span(), k(key), m)))
-                .transpose()
-        };
+        let path =
+            |v: Option<Spanned<String>>, key: &str| -> Result<Option<JsonPath>, ConfigError> {
+                v.map(|v| JsonPath::parse(v.get_ref()).map_err(|m| self.err(v.span(), k(key), m)))
+                    .transpose()
+            };
         // A template checked by filling every placeholder with a sample value.
         let template = |v: Spanned<String>, key: &str| -> Result<Template, ConfigError> {
             let t = Template::parse(v.get_ref().trim())
@@ -200,11 +201,7 @@ impl Ctx<'_> {
                 return Err(self.err(value.span(), key, format!("invalid header name {name:?}")));
             }
             if reqwest::header::HeaderValue::from_str(&filled).is_err() {
-                return Err(self.err(
-                    value.span(),
-                    key,
-                    "header value must be printable ASCII",
-                ));
+                return Err(self.err(value.span(), key, "header value must be printable ASCII"));
             }
             headers.push((name, filled));
         }
@@ -234,7 +231,9 @@ impl Ctx<'_> {
         raw: Option<RawLanguages>,
         prefix: &str,
     ) -> Result<Vec<(String, Spanned<RawTwin>)>, ConfigError> {
-        let Some(raw) = raw else { return Ok(Vec::new()) };
+        let Some(raw) = raw else {
+            return Ok(Vec::new());
+        };
         let span = raw.span();
         let mut out = Vec::new();
         for (lang, twin) in raw.into_inner() {
