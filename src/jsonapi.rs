@@ -27,12 +27,8 @@ pub enum JsonError {
     NotJson { url: Url, message: String },
     #[error("{url}: no item list at {path:?} (expected an array)")]
     NoItems { url: Url, path: String },
-    #[error("{url}: cannot build a URL from template {template:?}: {message}")]
-    Template {
-        url: Url,
-        template: String,
-        message: String,
-    },
+    #[error("cannot build a URL from template {template:?}: {message}")]
+    Template { template: String, message: String },
 }
 
 impl JsonError {
@@ -420,7 +416,6 @@ pub async fn fetch_page(
     page: u32,
 ) -> Result<ApiPage, JsonError> {
     let url = page_url(rules, page).map_err(|message| JsonError::Template {
-        url: source.site_url.clone(),
         template: rules.url.raw.clone(),
         message,
     })?;
