@@ -174,6 +174,7 @@ async fn detect(
         Outcome::Fetched(page) => {
             let root = wordpress::detect(&page.text, &page.final_url, &page.link_headers);
             if root.is_none() {
+                tracing::info!(source = %source.id, "not a WordPress site; scraping HTML");
                 remember(source, Ladder::Html);
             }
             root
