@@ -18,6 +18,9 @@ use url::Url;
 use crate::extract::Pick;
 use crate::schedule::Schedule;
 
+mod sources;
+pub use sources::{JsonRules, SourceKind, WordPressMode};
+
 /// A configuration error; `Display` is the whole message an admin sees, e.g.
 /// `config.toml:12:11: source[0].timezone: unknown time zone "Asia/Almatty"`.
 #[derive(Debug, thiserror::Error)]
@@ -121,6 +124,12 @@ pub struct Source {
     pub allowed_hosts: Vec<String>,
     pub listing: ListingRules,
     pub article: ArticleRules,
+    /// HTML pages or a JSON API.
+    pub kind: SourceKind,
+    /// Prefer a detected WordPress REST API (HTML sources only).
+    pub wordpress: WordPressMode,
+    /// `[source.json]`, set exactly when `kind` is [`SourceKind::Json`].
+    pub json: Option<JsonRules>,
 }
 
 /// `[source.listing]`: selectors on the listing page. `item` scopes the others.
@@ -173,9 +182,13 @@ impl Config {
             None => return Err(ctx.err(0..0, "source", "no [[source]] defined")),
         };
         let mut sources: Vec<Source> = Vec::with_capacity(raw_sources.len());
+        // The `[[source]]` index each expanded source came from (language twins share it).
+        let mut origins: Vec<usize> = Vec::with_capacity(raw_sources.len());
         for (i, raw) in raw_sources.into_iter().enumerate() {
-            let source = ctx.source(i, raw, &sources)?;
-            sources.push(source);
+            for source in ctx.source(i, raw, &sources, &origins)? {
+                sources.push(source);
+                origins.push(i);
+            }
         }
         Ok(Config {
             path: path.to_path_buf(),
@@ -277,6 +290,10 @@ struct RawSource {
     allowed_hosts: Option<Vec<Spanned<String>>>,
     listing: Option<RawListing>,
     article: Option<RawArticle>,
+    kind: Option<Spanned<String>>,
+    wordpress: Option<Spanned<String>>,
+    json: Option<Spanned<sources::RawJson>>,
+    languages: Option<sources::RawLanguages>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -366,7 +383,7 @@ impl Ctx<'_> {
             if let Some(e) = not_table(src, format!("source[{i}]")) {
                 return Some(e);
             }
-            for sub in ["listing", "article"] {
+            for sub in ["listing", "article", "json", "languages"] {
                 if let Some(e) = src
                     .get_ref()
                     .get(sub)
@@ -581,12 +598,14 @@ impl Ctx<'_> {
         Err(self.err(v.span(), key, message))
     }
 
+    /// Validates one `[[source]]`; returns it followed by its language twins.
     fn source(
         &self,
         i: usize,
         raw: Spanned<RawSource>,
         earlier: &[Source],
-    ) -> Result<Source, ConfigError> {
+        origins: &[usize],
+    ) -> Result<Vec<Source>, ConfigError> {
         let table_span = raw.span();
         let raw = raw.into_inner();
         let k = |key: &str| format!("source[{i}].{key}");
@@ -608,11 +627,13 @@ impl Ctx<'_> {
                 id.span(),
                 k("id"),
                 format!(
-                    "duplicate source id {:?} (already used by source[{j}])",
-                    id.get_ref()
+                    "duplicate source id {:?} (already used by source[{}])",
+                    id.get_ref(),
+                    origins.get(j).copied().unwrap_or(j)
                 ),
             ));
         }
+        let id_span = id.span();
         let id = id.into_inner();
 
         let title = raw.title.ok_or_else(|| missing("title"))?;
@@ -648,20 +669,40 @@ impl Ctx<'_> {
             })?,
         };
 
-        let urls = raw.listing_urls.ok_or_else(|| missing("listing_urls"))?;
-        if urls.get_ref().is_empty() {
-            return Err(self.err(
-                urls.span(),
-                k("listing_urls"),
-                "at least one listing URL is required",
-            ));
-        }
-        let mut listing_urls = Vec::with_capacity(urls.get_ref().len());
-        for (j, u) in urls.into_inner().into_iter().enumerate() {
-            let url = http_url(u.get_ref())
-                .map_err(|m| self.err(u.span(), k(&format!("listing_urls[{j}]")), m))?;
-            listing_urls.push(url);
-        }
+        let kind = self.kind(raw.kind, &k("kind"))?;
+        let wordpress = self.wordpress(raw.wordpress, &k("wordpress"))?;
+        let prefix = format!("source[{i}]");
+        // JSON sources page through an API URL template, so their listing URLs (if any) are
+        // templates too and become the page-1 URL.
+        let (listing_urls, json) = match kind {
+            SourceKind::Html => {
+                if raw.json.is_some() {
+                    return Err(self.err(
+                        table_span.clone(),
+                        k("json"),
+                        "[source.json] is only used with kind = \"json\"",
+                    ));
+                }
+                let urls = raw.listing_urls.ok_or_else(|| missing("listing_urls"))?;
+                (self.url_list(urls, &k("listing_urls"))?, None)
+            }
+            SourceKind::Json => {
+                let fallback = raw
+                    .listing_urls
+                    .as_ref()
+                    .and_then(|u| u.get_ref().first().cloned());
+                let rules = self.json_rules(
+                    raw.json.clone(),
+                    fallback,
+                    language.as_str(),
+                    &prefix,
+                    table_span.clone(),
+                )?;
+                let first = crate::jsonapi::page_url(&rules, rules.first_page)
+                    .map_err(|m| self.err(table_span.clone(), k("json.url"), m))?;
+                (vec![first], Some(rules))
+            }
+        };
 
         let site_url = match raw.site_url {
             Some(v) => http_url(v.get_ref()).map_err(|m| self.err(v.span(), k("site_url"), m))?,
@@ -721,7 +762,7 @@ impl Ctx<'_> {
             remove,
         };
 
-        Ok(Source {
+        let base = Source {
             id,
             title,
             description,
@@ -753,7 +794,88 @@ impl Ctx<'_> {
             allowed_hosts: self.allowed_hosts(raw.allowed_hosts, &k("allowed_hosts"))?,
             listing,
             article,
-        })
+            kind,
+            wordpress,
+            json,
+        };
+
+        // Language twins: one feed each, `<id>-<lang>`, never merged with the base.
+        let mut out = vec![base];
+        for (lang, twin) in self.twins(raw.languages, &prefix)? {
+            let tk = |key: &str| format!("{prefix}.languages.{lang}.{key}");
+            let twin_span = twin.span();
+            let twin = twin.into_inner();
+            let base = &out[0];
+            let twin_id = format!("{}-{}", base.id, lang.to_ascii_lowercase());
+            if !valid_id(&twin_id) || lang.eq_ignore_ascii_case(&base.language) {
+                return Err(self.err(
+                    twin_span,
+                    format!("{prefix}.languages.{lang}"),
+                    format!(
+                        "cannot make a feed id from {:?} and {lang:?} (or it is the source's own language)",
+                        base.id
+                    ),
+                ));
+            }
+            if earlier.iter().chain(&out).any(|s| s.id == twin_id) {
+                return Err(self.err(
+                    id_span.clone(),
+                    k("id"),
+                    format!("duplicate source id {twin_id:?} (from the {lang:?} language twin)"),
+                ));
+            }
+            let mut s = base.clone();
+            s.id = twin_id;
+            s.language = lang.clone();
+            s.title = match twin.title {
+                Some(t) if !t.get_ref().trim().is_empty() => t.get_ref().trim().to_string(),
+                Some(t) => return Err(self.err(t.span(), tk("title"), "must not be empty")),
+                None => format!("{} ({lang})", base.title),
+            };
+            s.description = twin
+                .description
+                .map(|d| d.get_ref().trim().to_string())
+                .unwrap_or_else(|| s.title.clone());
+            // A page template without {lang} would page through the base language.
+            s.page_url_template = base
+                .page_url_template
+                .as_ref()
+                .filter(|t| t.contains("{lang}"))
+                .map(|t| t.replace("{lang}", &lang));
+            match s.kind {
+                SourceKind::Html => {
+                    let urls = twin.listing_urls.ok_or_else(|| {
+                        self.err(
+                            twin_span.clone(),
+                            tk("listing_urls"),
+                            "missing required key",
+                        )
+                    })?;
+                    s.listing_urls = self.url_list(urls, &tk("listing_urls"))?;
+                }
+                SourceKind::Json => {
+                    let own = twin
+                        .listing_urls
+                        .as_ref()
+                        .and_then(|u| u.get_ref().first().cloned());
+                    let mut raw_json = raw.json.clone();
+                    if let (Some(u), Some(j)) = (&own, raw_json.as_mut()) {
+                        // The twin's own URL wins over json.url.
+                        let mut inner = j.get_ref().clone();
+                        inner.set_url(u.clone());
+                        *j = Spanned::new(j.span(), inner);
+                    }
+                    let rules =
+                        self.json_rules(raw_json, own, &lang, &prefix, table_span.clone())?;
+                    let first = crate::jsonapi::page_url(&rules, rules.first_page)
+                        .map_err(|m| self.err(twin_span.clone(), tk("listing_urls"), m))?;
+                    s.listing_urls = vec![first];
+                    s.json = Some(rules);
+                }
+            }
+            out.push(s);
+        }
+        Ok(out)
     }
 }
 
@@ -932,6 +1054,8 @@ fn friendly_serde_message(m: &str) -> String {
         .replace("struct RawSource", "a table")
         .replace("struct RawListing", "a table")
         .replace("struct RawArticle", "a table")
+        .replace("struct RawJson", "a table")
+        .replace("struct RawTwin", "a table")
         .replace("struct RawConfig", "a table")
 }
 
@@ -1244,7 +1368,8 @@ listing_urls = ["https://example.kz/news/"]
                 "unknown key \"listing_url\", expected one of \"id\", \"title\", \
                  \"description\", \"language\", \"timezone\", \"site_url\", \"listing_urls\", \
                  \"schedule\", \"items\", \"max_pages\", \"recheck_hours\", \"page_url_template\", \
-                 \"hubs\", \"allowed_hosts\", \"listing\", \"article\""
+                 \"hubs\", \"allowed_hosts\", \"listing\", \"article\", \"kind\", \"wordpress\", \
+                 \"json\", \"languages\""
             )
         );
 
@@ -1740,6 +1865,131 @@ listing_urls = ["https://example.kz/news/"]
                 "settings",
                 "invalid type: integer, expected a table"
             )
+        );
+    }
+
+    const GOVKZ: &str = r#"[[source]]
+id = "gp"
+title = "Генпрокуратура"
+kind = "json"
+timezone = "Asia/Almaty"
+
+[source.json]
+url = "https://www.gov.kz/api/v1/public/content-manager/news?projects=eq:prokuror&page={page}&size=10&lang={lang}"
+id = "id"
+title = "/title"
+date = "created_date"
+body = "body"
+image = "heropic"
+image_base = "https://www.gov.kz"
+link = "https://www.gov.kz/memleket/entities/prokuror/press/news/details/{id}?lang={lang}"
+headers = { Accept-Language = "{lang}" }
+
+[source.languages]
+kk = { title = "Бас прокуратура" }
+"#;
+
+    #[test]
+    fn json_source_with_language_twin() {
+        let c = parse(GOVKZ).expect("valid");
+        assert_eq!(c.sources.len(), 2);
+        let (ru, kk) = (&c.sources[0], &c.sources[1]);
+        assert_eq!((ru.id.as_str(), ru.language.as_str()), ("gp", "ru"));
+        assert_eq!((kk.id.as_str(), kk.language.as_str()), ("gp-kk", "kk"));
+        assert_eq!(kk.title, "Бас прокуратура");
+        assert_eq!(ru.kind, SourceKind::Json);
+        let (jr, jk) = (
+            ru.json.as_ref().expect("json"),
+            kk.json.as_ref().expect("json"),
+        );
+        assert!(jr.url.raw.ends_with("page={page}&size=10&lang=ru"));
+        assert!(jk.link.raw.ends_with("details/{id}?lang=kk"));
+        assert_eq!(
+            jk.headers,
+            [("Accept-Language".to_string(), "kk".to_string())]
+        );
+        assert!(jr.items.is_root());
+        assert_eq!(jr.first_page, 1);
+        assert!(ru.listing_urls[0].as_str().contains("page=1&"));
+        assert_eq!(ru.site_url.as_str(), "https://www.gov.kz/");
+    }
+
+    #[test]
+    fn bad_json_sources() {
+        let t = GOVKZ.replace("id = \"id\"\n", "");
+        assert_eq!(
+            err(&t),
+            expect(
+                &t,
+                "[source.json]",
+                "source[0].json.id",
+                "missing required key"
+            )
+        );
+        let t = GOVKZ.replace("details/{id}", "details/{id");
+        let e = err(&t);
+        assert!(e.contains("source[0].json.link: unclosed \"{\""), "{e}");
+        let t = GOVKZ.replace("title = \"/title\"", "title = \"a..b\"");
+        assert!(
+            err(&t).contains("source[0].json.title: invalid path"),
+            "{}",
+            err(&t)
+        );
+        let t = GOVKZ.replace("[source.json]", "[source.jsn]");
+        assert!(
+            err(&t).contains("source[0].jsn: unknown key"),
+            "{}",
+            err(&t)
+        );
+        let t = GOVKZ.replace("kind = \"json\"", "kind = \"xml\"");
+        assert_eq!(
+            err(&t),
+            expect(
+                &t,
+                "\"xml\"",
+                "source[0].kind",
+                "unknown kind \"xml\", expected \"html\" or \"json\""
+            )
+        );
+        let t = GOVKZ.replace("kk = {", "kazakh = {");
+        assert!(
+            err(&t).contains("source[0].languages.kazakh: invalid language tag"),
+            "{}",
+            err(&t)
+        );
+        let t = format!("{MINIMAL}wordpress = \"maybe\"\n");
+        assert!(
+            err(&t).contains("source[0].wordpress: unknown value"),
+            "{}",
+            err(&t)
+        );
+    }
+
+    #[test]
+    fn html_language_twins() {
+        let t = format!(
+            "{MINIMAL}wordpress = \"off\"\n[source.languages]\nkk = {{ listing_urls = [\"https://example.kz/kk/news/\"] }}\n"
+        );
+        let c = parse(&t).expect("valid");
+        assert_eq!(c.sources[0].wordpress, WordPressMode::Off);
+        let kk = &c.sources[1];
+        assert_eq!(kk.id, "a-kk");
+        assert_eq!(kk.title, "A (kk)");
+        assert_eq!(kk.listing_urls[0].as_str(), "https://example.kz/kk/news/");
+        let t = format!("{MINIMAL}[source.languages]\nkk = {{ title = \"K\" }}\n");
+        assert!(
+            err(&t).contains("source[0].languages.kk.listing_urls: missing required key"),
+            "{}",
+            err(&t)
+        );
+        let t = format!(
+            "{MINIMAL}[source.languages]\nkk = {{ listing_urls = [\"https://example.kz/kk/\"] }}\n\
+             [[source]]\nid = \"a-kk\"\ntitle = \"X\"\nlisting_urls = [\"https://b.kz/\"]\n"
+        );
+        assert!(
+            err(&t).contains("duplicate source id \"a-kk\" (already used by source[0])"),
+            "{}",
+            err(&t)
         );
     }
 

@@ -61,6 +61,26 @@ pub struct Page {
     pub content_type: Option<String>,
     pub text: String,
     pub validators: Validators,
+    /// `Link` response header values (WordPress announces its REST API root there).
+    pub link_headers: Vec<String>,
+}
+
+/// A fetched non-HTML resource (JSON APIs) with the response headers callers page by
+/// (`X-WP-TotalPages`).
+#[derive(Debug, Clone)]
+pub struct Resource {
+    pub final_url: Url,
+    pub content_type: Option<String>,
+    pub headers: HeaderMap,
+    pub body: Bytes,
+}
+
+impl Resource {
+    /// A response header as trimmed text, if present and non-empty.
+    pub fn header(&self, name: &str) -> Option<String> {
+        let name = header::HeaderName::from_bytes(name.as_bytes()).ok()?;
+        header_string(&self.headers, name)
+    }
 }
 
 /// The result of a GET.
@@ -243,6 +263,8 @@ impl From<FetchError> for Failure {
 #[derive(Clone, Copy)]
 struct Ask<'a> {
     accept: Option<&'a str>,
+    /// Extra request headers (JSON sources choose their language with Accept-Language).
+    extra: &'a [(String, String)],
     validators: Option<&'a Validators>,
     allowed_hosts: &'a [String],
 }
@@ -304,6 +326,7 @@ impl Fetcher {
         let started_at = Instant::now();
         let ask = Ask {
             accept: None,
+            extra: &[],
             validators,
             allowed_hosts: policy.allowed_hosts,
         };
@@ -352,6 +375,13 @@ impl Fetcher {
             etag: header_string(response.headers(), header::ETAG),
             last_modified: header_string(response.headers(), header::LAST_MODIFIED),
         };
+        let link_headers = started
+            .response
+            .headers()
+            .get_all(header::LINK)
+            .iter()
+            .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
+            .collect();
         let body = self.read_body(url, started, false).await?;
         let decoded = decode_html(&body, content_type.as_deref());
         if let Some(message) = implausible_text(&decoded.text, decoded.had_errors) {
@@ -371,6 +401,7 @@ impl Fetcher {
             content_type,
             text: decoded.text,
             validators,
+            link_headers,
         }))
     }
 
@@ -384,6 +415,7 @@ impl Fetcher {
         let started_at = Instant::now();
         let ask = Ask {
             accept: Some(accept),
+            extra: &[],
             validators: None,
             allowed_hosts: &[],
         };
@@ -401,6 +433,48 @@ impl Fetcher {
             Ok((_, _, body)) => {
                 tracing::debug!(url = %url, bytes = body.len(), elapsed_ms, "fetched")
             }
+            Err(err) => {
+                tracing::warn!(url = %url, kind = err.kind(), elapsed_ms, error = %err, "fetch failed")
+            }
+        }
+        result
+    }
+
+    /// GETs an API resource with extra request headers and the source's redirect policy;
+    /// keeps the response headers. Non-2xx answers fail with [`FetchError::Status`] so
+    /// callers can tell "API off" (401/403/404) from a network failure.
+    pub async fn get_resource(
+        &self,
+        url: &Url,
+        accept: &str,
+        extra_headers: &[(String, String)],
+        policy: RequestPolicy<'_>,
+    ) -> Result<Resource, FetchError> {
+        let started_at = Instant::now();
+        let ask = Ask {
+            accept: Some(accept),
+            extra: extra_headers,
+            validators: None,
+            allowed_hosts: policy.allowed_hosts,
+        };
+        let result = self
+            .with_retries(url, || async {
+                let started = self.start(url, ask).await?;
+                let final_url = started.response.url().clone();
+                let headers = started.response.headers().clone();
+                let content_type = header_string(&headers, header::CONTENT_TYPE);
+                let body = self.read_body(url, started, false).await?;
+                Ok(Resource {
+                    final_url,
+                    content_type,
+                    headers,
+                    body,
+                })
+            })
+            .await;
+        let elapsed_ms = started_at.elapsed().as_millis() as u64;
+        match &result {
+            Ok(r) => tracing::debug!(url = %url, bytes = r.body.len(), elapsed_ms, "fetched"),
             Err(err) => {
                 tracing::warn!(url = %url, kind = err.kind(), elapsed_ms, error = %err, "fetch failed")
             }
@@ -510,6 +584,7 @@ impl Fetcher {
     async fn fetch_robots(&self, robots_url: &Url) -> Rules {
         let ask = Ask {
             accept: Some("text/plain,*/*;q=0.5"),
+            extra: &[],
             validators: None,
             allowed_hosts: &[],
         };
@@ -604,6 +679,15 @@ impl Fetcher {
         let mut request = client.get(url.clone());
         if let Some(accept) = ask.accept {
             request = request.header(header::ACCEPT, accept);
+        }
+        for (name, value) in ask.extra {
+            // Names and values are validated at config load; a bad one is skipped, not fatal.
+            if let (Ok(n), Ok(v)) = (
+                header::HeaderName::from_bytes(name.as_bytes()),
+                HeaderValue::from_str(value),
+            ) {
+                request = request.header(n, v);
+            }
         }
         if let Some(v) = ask.validators {
             // Validators come from earlier responses; one that is not a valid header value

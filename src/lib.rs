@@ -34,6 +34,9 @@
 //! - [`cli`]: the command line (clap) and what each command does.
 //! - [`daemon`]: `pressfeed run`: scheduler per source, signals, reload, systemd notify.
 //! - [`lock`]: per-source run locks shared by every process using one database.
+//! - [`wordpress`]: the WordPress REST ladder: detection, listing → API query, posts →
+//!   [`model::RawArticle`].
+//! - [`jsonapi`]: `kind = "json"` sources: paged JSON APIs mapped by field paths.
 //! - [`text`]: small text helpers shared by extract, normalize and render.
 
 pub mod cli;
@@ -43,6 +46,7 @@ pub mod dates;
 pub mod decode;
 pub mod extract;
 pub mod fetch;
+pub mod jsonapi;
 pub mod lock;
 pub mod metrics;
 pub mod model;
@@ -54,3 +58,4 @@ pub mod schedule;
 pub mod serve;
 pub mod store;
 pub mod text;
+pub mod wordpress;

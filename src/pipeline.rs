@@ -15,6 +15,8 @@ use futures_util::StreamExt;
 use sha2::{Digest, Sha256};
 use url::Url;
 
+mod api;
+
 use crate::config::{Settings, Source};
 use crate::extract::{Listing, extract_article, extract_listing};
 use crate::fetch::{Fetcher, Outcome, RequestPolicy, Validators};
@@ -217,7 +219,32 @@ pub async fn run_source(
     let mut any_listing_ok = false;
     let mut seen: HashSet<Url> = HashSet::new();
     let mut selectors = SelectorTally::default();
-    for start in &source.listing_urls {
+    // API sources (JSON, WordPress REST) are read without listing or article pages; the HTML
+    // walk below then has nothing to do, or reuses the page WordPress detection fetched.
+    let mut prefetched = None;
+    let served = api::run_api(
+        source,
+        fetcher,
+        store,
+        opts,
+        &mut api::RunState {
+            seen: &mut seen,
+            report: &mut report,
+            listing_errors: &mut listing_errors,
+            prefetched: &mut prefetched,
+        },
+        progress.as_ref(),
+        now,
+    )
+    .await;
+    let html_listings: &[Url] = match served {
+        api::ApiRun::NotServed => &source.listing_urls,
+        api::ApiRun::Served { any_page_ok } => {
+            any_listing_ok = any_page_ok;
+            &[]
+        }
+    };
+    for start in html_listings {
         let mut next = Some(start.clone());
         let mut page_no = 0;
         while let Some(url) = next.take() {
@@ -232,6 +259,7 @@ pub async fn run_source(
                 &url,
                 &mut report,
                 &mut listing_errors,
+                &mut prefetched,
             )
             .await
             else {
@@ -383,13 +411,26 @@ async fn read_listing(
     url: &Url,
     report: &mut RunReport,
     errors: &mut Vec<String>,
+    prefetched: &mut Option<(Url, Outcome)>,
 ) -> Option<(Listing, Option<Validators>)> {
-    let validators = lock(store).validators(url.as_str()).ok().flatten();
-    report.requests += 1;
-    match fetcher
-        .get_html_for(url, validators.as_ref(), policy(source))
-        .await
-    {
+    let reuse = match prefetched.take() {
+        Some((u, outcome)) if &u == url => Some(Ok(outcome)),
+        other => {
+            *prefetched = other;
+            None
+        }
+    };
+    let fetched = match reuse {
+        Some(outcome) => outcome,
+        None => {
+            let validators = lock(store).validators(url.as_str()).ok().flatten();
+            report.requests += 1;
+            fetcher
+                .get_html_for(url, validators.as_ref(), policy(source))
+                .await
+        }
+    };
+    match fetched {
         Ok(Outcome::NotModified) => {
             // Unchanged since the last clean run: walk what it held then, so young articles
             // are still re-checked and the next page is still reached.

@@ -267,8 +267,8 @@ fn status(code: StatusCode, body: &'static str) -> Response {
     r
 }
 
-/// Maps `/a/b/` to `a/b/index.html` (or `a/b/amp.html` for `?amp=1`), `/a/x.html` to itself;
-/// refuses `..`.
+/// Maps `/a/b/` to `a/b/index.html` (or `a/b/amp.html` for `?amp=1`), `/a/x.html` to itself,
+/// `/a/b?k=v&j=w` to `a/b/j=w&k=v.json` when that file exists; refuses `..`.
 fn resolve(root: &Path, path: &str, query: Option<&str>) -> Result<PathBuf, Box<Response>> {
     let mut rel = PathBuf::new();
     for part in path.trim_start_matches('/').split('/') {
@@ -284,8 +284,18 @@ fn resolve(root: &Path, path: &str, query: Option<&str>) -> Result<PathBuf, Box<
         }
         rel.push(part);
     }
-    let amp = query.is_some_and(|q| q.split('&').any(|kv| kv == "amp=1" || kv == "amp"));
     let full = root.join(&rel);
+    // API answers: `/wp-json/wp/v2/posts?page=2&per_page=3` is served from
+    // `wp-json/wp/v2/posts/page=2&per_page=3.json` (pairs sorted, as sent), when that exists.
+    if let Some(q) = query {
+        let mut pairs: Vec<&str> = q.split('&').filter(|p| !p.is_empty()).collect();
+        pairs.sort_unstable();
+        let name = format!("{}.json", pairs.join("&"));
+        if !name.contains(['/', '\\']) && full.join(&name).is_file() {
+            return Ok(full.join(name));
+        }
+    }
+    let amp = query.is_some_and(|q| q.split('&').any(|kv| kv == "amp=1" || kv == "amp"));
     if path.ends_with('/') {
         let file = full.join(if amp { "amp.html" } else { "index.html" });
         return if file.is_file() {

@@ -1,0 +1,278 @@
+//! The source-kind parts of a `[[source]]`: `kind`, `wordpress`, the `[source.json]` table of
+//! JSON API sources and `[source.languages]` twins. Kept apart from the main config module
+//! because they are validated as a unit and expand one table into several sources.
+
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+use toml::Spanned;
+use url::Url;
+
+use super::{ConfigError, Ctx, http_url, valid_language};
+use crate::jsonapi::{JsonPath, Template};
+
+/// How a source's articles are read.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum SourceKind {
+    /// Listing and article pages (with the WordPress REST ladder when detected).
+    #[default]
+    Html,
+    /// A JSON API (`[source.json]`).
+    Json,
+}
+
+/// Whether to prefer a detected WordPress REST API over scraping.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum WordPressMode {
+    #[default]
+    Auto,
+    Off,
+}
+
+/// `[source.json]`, validated. `{lang}` is already filled in; `{page}` is left for the pipeline
+/// and item fields (`{id}`, ...) for each item.
+#[derive(Debug, Clone)]
+pub struct JsonRules {
+    /// Page URL template with `{page}`.
+    pub url: Template,
+    pub first_page: u32,
+    /// The item list; the root means "a plain array, or `{"content": [...]}`".
+    pub items: JsonPath,
+    pub id: JsonPath,
+    pub title: JsonPath,
+    pub date: Option<JsonPath>,
+    pub modified: Option<JsonPath>,
+    /// HTML (or plain text, turned into paragraphs).
+    pub body: Option<JsonPath>,
+    pub summary: Option<JsonPath>,
+    pub author: Option<JsonPath>,
+    pub image: Option<JsonPath>,
+    /// Base for relative image paths.
+    pub image_base: Option<Url>,
+    pub categories: Option<JsonPath>,
+    /// The public page of an item, e.g. `https://www.gov.kz/.../details/{id}?lang=ru`.
+    pub link: Template,
+    /// Per-item detail request when the list has no body.
+    pub detail_url: Option<Template>,
+    /// Extra request headers (`Accept-Language`).
+    pub headers: Vec<(String, String)>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawJson {
+    url: Option<Spanned<String>>,
+    first_page: Option<Spanned<i64>>,
+    items: Option<Spanned<String>>,
+    id: Option<Spanned<String>>,
+    title: Option<Spanned<String>>,
+    date: Option<Spanned<String>>,
+    modified: Option<Spanned<String>>,
+    body: Option<Spanned<String>>,
+    summary: Option<Spanned<String>>,
+    author: Option<Spanned<String>>,
+    image: Option<Spanned<String>>,
+    image_base: Option<Spanned<String>>,
+    categories: Option<Spanned<String>>,
+    link: Option<Spanned<String>>,
+    detail_url: Option<Spanned<String>>,
+    headers: Option<BTreeMap<String, Spanned<String>>>,
+}
+
+impl RawJson {
+    pub(super) fn set_url(&mut self, url: Spanned<String>) {
+        self.url = Some(url);
+    }
+}
+
+/// One `[source.languages]` entry: `kk = { listing_urls = [...], title = "..." }`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawTwin {
+    pub listing_urls: Option<Spanned<Vec<Spanned<String>>>>,
+    pub title: Option<Spanned<String>>,
+    pub description: Option<Spanned<String>>,
+}
+
+pub(super) type RawLanguages = Spanned<BTreeMap<String, Spanned<RawTwin>>>;
+
+impl Ctx<'_> {
+    pub(super) fn kind(
+        &self,
+        v: Option<Spanned<String>>,
+        key: &str,
+    ) -> Result<SourceKind, ConfigError> {
+        match v {
+            None => Ok(SourceKind::Html),
+            Some(v) => match v.get_ref().trim() {
+                "html" => Ok(SourceKind::Html),
+                "json" => Ok(SourceKind::Json),
+                other => Err(self.err(
+                    v.span(),
+                    key,
+                    format!("unknown kind {other:?}, expected \"html\" or \"json\""),
+                )),
+            },
+        }
+    }
+
+    pub(super) fn wordpress(
+        &self,
+        v: Option<Spanned<String>>,
+        key: &str,
+    ) -> Result<WordPressMode, ConfigError> {
+        match v {
+            None => Ok(WordPressMode::Auto),
+            Some(v) => match v.get_ref().trim() {
+                "auto" => Ok(WordPressMode::Auto),
+                "off" => Ok(WordPressMode::Off),
+                other => Err(self.err(
+                    v.span(),
+                    key,
+                    format!("unknown value {other:?}, expected \"auto\" or \"off\""),
+                )),
+            },
+        }
+    }
+
+    /// Validates `[source.json]` for one language. `fallback_url` is the first listing URL
+    /// text (a template with `{page}`) when `json.url` is not set; `table` spans the source.
+    pub(super) fn json_rules(
+        &self,
+        raw: Option<Spanned<RawJson>>,
+        fallback_url: Option<Spanned<String>>,
+        lang: &str,
+        prefix: &str,
+        table: std::ops::Range<usize>,
+    ) -> Result<JsonRules, ConfigError> {
+        let k = |key: &str| format!("{prefix}.json.{key}");
+        let Some(raw) = raw else {
+            return Err(self.err(
+                table,
+                format!("{prefix}.json"),
+                "kind = \"json\" needs a [source.json] table (url, id, title, link, ...)",
+            ));
+        };
+        let span = raw.span();
+        let raw = raw.into_inner();
+        let missing = |key: &str| self.err(span.clone(), k(key), "missing required key");
+        let path =
+            |v: Option<Spanned<String>>, key: &str| -> Result<Option<JsonPath>, ConfigError> {
+                v.map(|v| JsonPath::parse(v.get_ref()).map_err(|m| self.err(v.span(), k(key), m)))
+                    .transpose()
+            };
+        // A template checked by filling every placeholder with a sample value.
+        let template = |v: Spanned<String>, key: &str| -> Result<Template, ConfigError> {
+            let t = Template::parse(v.get_ref().trim())
+                .map_err(|m| self.err(v.span(), key.to_string(), m))?
+                .with("lang", lang);
+            http_url(&t.fill(|_| Some("1".into())))
+                .map_err(|m| self.err(v.span(), key.to_string(), m))?;
+            Ok(t)
+        };
+
+        let (url_value, url_key) = match (raw.url, fallback_url) {
+            (Some(u), _) => (u, k("url")),
+            (None, Some(u)) => (u, format!("{prefix}.listing_urls[0]")),
+            (None, None) => return Err(missing("url")),
+        };
+        let url = template(url_value, &url_key)?;
+        let first_page = self.int_in(raw.first_page, &k("first_page"), 1, 0, 1_000_000)?;
+        let id = path(raw.id, "id")?.ok_or_else(|| missing("id"))?;
+        let title = path(raw.title, "title")?.ok_or_else(|| missing("title"))?;
+        let link = template(raw.link.ok_or_else(|| missing("link"))?, &k("link"))?;
+        let detail_url = raw
+            .detail_url
+            .map(|v| template(v, &k("detail_url")))
+            .transpose()?;
+        let image_base = raw
+            .image_base
+            .map(|v| http_url(v.get_ref()).map_err(|m| self.err(v.span(), k("image_base"), m)))
+            .transpose()?;
+        let mut headers = Vec::new();
+        for (name, value) in raw.headers.unwrap_or_default() {
+            let key = k(&format!("headers.{name}"));
+            let filled = Template {
+                raw: value.get_ref().clone(),
+            }
+            .with("lang", lang)
+            .raw;
+            if reqwest::header::HeaderName::from_bytes(name.as_bytes()).is_err() {
+                return Err(self.err(value.span(), key, format!("invalid header name {name:?}")));
+            }
+            if reqwest::header::HeaderValue::from_str(&filled).is_err() {
+                return Err(self.err(value.span(), key, "header value must be printable ASCII"));
+            }
+            headers.push((name, filled));
+        }
+        Ok(JsonRules {
+            url,
+            first_page: u32::try_from(first_page).unwrap_or(1),
+            items: path(raw.items, "items")?.unwrap_or_else(JsonPath::root),
+            id,
+            title,
+            date: path(raw.date, "date")?,
+            modified: path(raw.modified, "modified")?,
+            body: path(raw.body, "body")?,
+            summary: path(raw.summary, "summary")?,
+            author: path(raw.author, "author")?,
+            image: path(raw.image, "image")?,
+            image_base,
+            categories: path(raw.categories, "categories")?,
+            link,
+            detail_url,
+            headers,
+        })
+    }
+
+    /// Validates the language keys of `[source.languages]`; returns them in key order.
+    pub(super) fn twins(
+        &self,
+        raw: Option<RawLanguages>,
+        prefix: &str,
+    ) -> Result<Vec<(String, Spanned<RawTwin>)>, ConfigError> {
+        let Some(raw) = raw else {
+            return Ok(Vec::new());
+        };
+        let span = raw.span();
+        let mut out = Vec::new();
+        for (lang, twin) in raw.into_inner() {
+            if !valid_language(&lang) {
+                return Err(self.err(
+                    twin.span(),
+                    format!("{prefix}.languages.{lang}"),
+                    format!(
+                        "invalid language tag {lang:?}: expected a BCP 47 tag such as \"ru\", \"kk\" or \"kk-KZ\""
+                    ),
+                ));
+            }
+            out.push((lang, twin));
+        }
+        if out.is_empty() {
+            return Err(self.err(
+                span,
+                format!("{prefix}.languages"),
+                "empty table: list language twins like kk = { listing_urls = [...] }",
+            ));
+        }
+        Ok(out)
+    }
+
+    /// Listing URLs of a twin or the base source.
+    pub(super) fn url_list(
+        &self,
+        urls: Spanned<Vec<Spanned<String>>>,
+        key: &str,
+    ) -> Result<Vec<Url>, ConfigError> {
+        if urls.get_ref().is_empty() {
+            return Err(self.err(urls.span(), key, "at least one listing URL is required"));
+        }
+        urls.into_inner()
+            .into_iter()
+            .enumerate()
+            .map(|(j, u)| {
+                http_url(u.get_ref()).map_err(|m| self.err(u.span(), format!("{key}[{j}]"), m))
+            })
+            .collect()
+    }
+}
