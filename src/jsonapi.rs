@@ -7,6 +7,7 @@
 //! accepted without configuration. When the list carries no body, a detail request per new
 //! item fills the missing fields.
 
+use crate::text::html_fragment_text;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 use url::Url;
@@ -285,7 +286,7 @@ fn item_list<'a>(doc: &'a Value, path: &JsonPath) -> Option<&'a Vec<Value>> {
 /// Fills the fields of `raw` that are still empty from `item` by the source's paths.
 fn fill_raw(raw: &mut RawArticle, item: &Value, rules: &JsonRules) {
     if raw.title.is_none() {
-        raw.title = text_at(item, Some(&rules.title));
+        raw.title = text_at(item, Some(&rules.title)).map(|t| html_fragment_text(&t));
     }
     if raw.content_html.is_none() {
         raw.content_html = text_at(item, rules.body.as_ref())
@@ -309,7 +310,7 @@ fn fill_raw(raw: &mut RawArticle, item: &Value, rules: &JsonRules) {
         );
     }
     if raw.author.is_none() {
-        raw.author = text_at(item, rules.author.as_ref());
+        raw.author = text_at(item, rules.author.as_ref()).map(|t| html_fragment_text(&t));
     }
     if raw.categories.is_empty() {
         raw.categories = names_at(item, rules.categories.as_ref());

@@ -94,11 +94,11 @@ fn is_invisible(c: char) -> bool {
     ) || is_xml_illegal(c)
 }
 
-/// Cleans a one-line text: entities decoded, invisible and XML-illegal characters removed,
-/// every kind of space collapsed.
+/// Cleans a one-line text: invisible and XML-illegal characters removed, every kind of space
+/// collapsed. Entities are not decoded here: the text comes decoded from the HTML parser,
+/// JSON-LD or the API adapters, and decoding twice would turn a literal `&lt;` into `<`.
 pub fn clean_line(s: &str) -> String {
-    let decoded = html_escape::decode_html_entities(s);
-    let visible: String = decoded
+    let visible: String = s
         .chars()
         .filter(|c| !is_invisible(*c))
         .map(|c| if c.is_whitespace() { ' ' } else { c })
@@ -361,7 +361,7 @@ mod tests {
     #[test]
     fn clean_line_removes_invisible_and_collapses_spaces() {
         assert_eq!(
-            clean_line("\u{a0}В\u{ad}Туркестане&nbsp;стартовал\u{200b} «форум»\u{1}\n"),
+            clean_line("\u{a0}В\u{ad}Туркестане\u{a0}стартовал\u{200b} «форум»\u{1}\n"),
             "ВТуркестане стартовал «форум»"
         );
     }
@@ -390,6 +390,16 @@ mod tests {
         assert!(
             !out.contains("<p>&nbsp;</p>") && !out.contains("<p></p>"),
             "{out}"
+        );
+    }
+
+    #[test]
+    fn regression_escaped_entity_text_is_not_decoded_twice() {
+        // The page said `&amp;lt;script&amp;gt;`: the reader must see `&lt;script&gt;`.
+        assert_eq!(clean_line("&lt;script&gt; &amp;"), "&lt;script&gt; &amp;");
+        assert_eq!(
+            crate::text::html_fragment_text("&#171;Закон&#187; &amp; <em>порядок</em>"),
+            "«Закон» & порядок"
         );
     }
 

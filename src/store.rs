@@ -224,7 +224,9 @@ impl Store {
     /// or vanished database already fails this query.
     pub fn healthy(&self) -> bool {
         self.conn
-            .query_row("SELECT COUNT(*) FROM source_state", [], |r| r.get::<_, i64>(0))
+            .query_row("SELECT COUNT(*) FROM source_state", [], |r| {
+                r.get::<_, i64>(0)
+            })
             .is_ok()
     }
 

@@ -15,6 +15,14 @@ pub fn collapse_whitespace(s: &str) -> String {
     out
 }
 
+/// Text of a field that APIs deliver HTML-escaped (WordPress `title.rendered`, term and
+/// author names, gov.kz titles): entities decoded, tags dropped. Text taken from parsed HTML
+/// is already decoded and must not go through this again (`&amp;lt;` must stay `&lt;`).
+pub fn html_fragment_text(s: &str) -> String {
+    let frag = scraper::Html::parse_fragment(s);
+    collapse_whitespace(&frag.root_element().text().collect::<String>())
+}
+
 /// True for characters XML 1.0 forbids (C0 controls but tab/LF/CR, surrogates, U+FFFE/FFFF).
 pub fn is_xml_illegal(c: char) -> bool {
     !matches!(c, '\u{9}' | '\u{A}' | '\u{D}' | '\u{20}'..='\u{D7FF}' | '\u{E000}'..='\u{FFFD}' | '\u{10000}'..='\u{10FFFF}')

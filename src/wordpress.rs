@@ -7,6 +7,7 @@
 //! says so (401/403/404, HTML instead of JSON, an unknown category) is a [`WpError`] the
 //! pipeline takes as "scrape HTML instead".
 
+use crate::text::html_fragment_text;
 use scraper::{Html, Selector};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
@@ -342,18 +343,18 @@ pub fn map_post(p: &Value, source: &Source) -> Option<ApiItem> {
             if matches!(taxonomy, "category" | "post_tag")
                 && let Some(name) = str_at(term, &["name"])
             {
-                categories.push(name.to_string());
+                categories.push(html_fragment_text(name));
             }
         }
     }
     let raw = RawArticle {
         url: Some(link.clone()),
         canonical: Some(link.to_string()),
-        title: str_at(p, &["title", "rendered"]).map(str::to_string),
+        title: str_at(p, &["title", "rendered"]).map(html_fragment_text),
         content_html: str_at(p, &["content", "rendered"]).map(str::to_string),
         published: gmt(p, "date_gmt", "date").into_iter().collect(),
         modified: gmt(p, "modified_gmt", "modified").into_iter().collect(),
-        author: str_at(p, &["_embedded", "author", "0", "name"]).map(str::to_string),
+        author: str_at(p, &["_embedded", "author", "0", "name"]).map(html_fragment_text),
         categories,
         image: str_at(p, &["_embedded", "wp:featuredmedia", "0", "source_url"]).map(str::to_string),
         language: Some(source.language.clone()),
