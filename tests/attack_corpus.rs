@@ -659,3 +659,119 @@ fn raw_check_catches_attributes() {
 fn raw_check_allows_escaped_text() {
     check_raw_bytes("&lt;img src=x onerror=alert(1)&gt; and <p>javascript: is a word</p>");
 }
+
+/// The daemon's HTML index and OPML show source titles, descriptions and last errors, all
+/// of which an attacker can influence (a config copied from the web, an error message that
+/// quotes a hostile page): none of it may become markup.
+#[tokio::test]
+async fn http_index_and_opml_carry_no_executable_vector() {
+    use axum::body::Body;
+    use axum::http::Request;
+    use tower::ServiceExt as _;
+
+    let dir = tempfile::tempdir().unwrap();
+    let vectors = vectors("text-vectors.txt");
+    let mut text = String::from("[settings]\ndatabase = \"db.sqlite\"\nfeeds_dir = \"feeds\"\n");
+    for (i, v) in vectors.iter().enumerate() {
+        // TOML basic strings: escape backslashes and quotes, drop control characters.
+        let esc: String = v
+            .chars()
+            .filter(|c| !c.is_control())
+            .collect::<String>()
+            .replace('\\', "\\\\")
+            .replace('"', "\\\"");
+        text.push_str(&format!(
+            "[[source]]\nid = \"s{i}\"\ntitle = \"{esc}\"\ndescription = \"{esc}\"\n\
+             listing_urls = [\"https://a.example/news/\"]\n"
+        ));
+    }
+    let config = Config::parse(&text, &dir.path().join("config.toml")).expect("config parses");
+    let store = pressfeed::store::Store::open(&config.settings.database).unwrap();
+    for (i, v) in vectors.iter().enumerate() {
+        store
+            .record_run(&format!("s{i}"), chrono::Utc::now(), Some(v), 0)
+            .unwrap();
+    }
+    let (_tx, rx) = tokio::sync::watch::channel(std::sync::Arc::new(config));
+    let app = pressfeed::serve::router(pressfeed::serve::AppState {
+        config: rx,
+        store: std::sync::Arc::new(std::sync::Mutex::new(store)),
+        metrics: std::sync::Arc::new(pressfeed::metrics::Metrics::new()),
+    });
+    let get = |path: &'static str| {
+        let app = app.clone();
+        async move {
+            let resp = app
+                .oneshot(Request::get(path).body(Body::empty()).unwrap())
+                .await
+                .unwrap();
+            assert_eq!(resp.status(), 200, "{path}");
+            let bytes = axum::body::to_bytes(resp.into_body(), usize::MAX)
+                .await
+                .unwrap();
+            String::from_utf8(bytes.to_vec()).unwrap()
+        }
+    };
+
+    let index = get("/").await;
+    let doc = scraper::Html::parse_document(&index);
+    let all = scraper::Selector::parse("*").unwrap();
+    for el in doc.select(&all) {
+        let name = el.value().name();
+        assert!(
+            !matches!(
+                name,
+                "script" | "iframe" | "object" | "embed" | "svg" | "math" | "base" | "form" | "img"
+            ),
+            "index carries <{name}>"
+        );
+        if name == "meta" {
+            assert!(
+                el.value().attr("http-equiv").is_none(),
+                "index carries a meta refresh"
+            );
+        }
+        for (attr, value) in el.value().attrs() {
+            assert!(!attr.starts_with("on"), "index carries {attr}= on <{name}>");
+            if matches!(attr, "href" | "src" | "action" | "formaction") {
+                let scheme = value
+                    .trim()
+                    .split(':')
+                    .next()
+                    .unwrap_or("")
+                    .to_ascii_lowercase();
+                assert!(
+                    value.starts_with('/') || matches!(scheme.as_str(), "http" | "https"),
+                    "index links to {value:?}"
+                );
+            }
+        }
+    }
+    // Every vector is still there, as text: escaped, not dropped.
+    let shown = doc.root_element().text().collect::<String>();
+    let first = vectors[0]
+        .chars()
+        .filter(|c| !c.is_control())
+        .collect::<String>();
+    assert!(shown.contains(first.trim()), "vectors are shown as text");
+
+    let opml = get("/opml").await;
+    let parsed = roxmltree::Document::parse(&opml).expect("OPML is well-formed XML");
+    for node in parsed.descendants().filter(|n| n.is_element()) {
+        assert!(
+            matches!(
+                node.tag_name().name(),
+                "opml"
+                    | "head"
+                    | "title"
+                    | "dateCreated"
+                    | "body"
+                    | "outline"
+                    | "ownerName"
+                    | "docs"
+            ),
+            "OPML carries <{}>",
+            node.tag_name().name()
+        );
+    }
+}
