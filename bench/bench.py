@@ -43,11 +43,13 @@ def wait_port(port, timeout=20):
 class Nginx:
     """nginx in the foreground (`daemon off`), config and logs in a temp dir."""
 
-    def __init__(self, root, feeds, tmp):
+    def __init__(self, root, feeds, tmp, hosts=1):
         self.port = free_port()
         self.tmp = tmp
         self.log = os.path.join(tmp, "access.log")
         conf = os.path.join(tmp, "nginx.conf")
+        # 127.0.0.1, 127.0.0.2, ...: distinct sites for distinct sources, all on loopback.
+        listen = " ".join(f"listen 127.0.0.{k + 1}:{self.port};" for k in range(hosts))
         with open(conf, "w") as f:
             f.write(f"""
 daemon off;
@@ -64,7 +66,7 @@ http {{
           application/atom+xml atom; application/feed+json json; }}
   charset utf-8; charset_types application/rss+xml application/atom+xml;
   server {{
-    listen 127.0.0.1:{self.port};
+    {listen}
     root {root};
     index index.html;
     location /feeds/ {{ alias {feeds}/; }}
@@ -131,7 +133,7 @@ min_delay_ms = 0
 id = "{sid}"
 title = "Benchmark site"
 timezone = "Asia/Almaty"
-listing_urls = ["http://127.0.0.1:{port}/"]
+listing_urls = ["http://127.0.0.{k + 1 if sources > 1 else 1}:{port}/"]
 schedule = "{schedule}"
 items = 50
 max_pages = {max_pages}
@@ -271,6 +273,7 @@ def main():
     ap.add_argument("--daemon-seconds", type=int, default=30)
     ap.add_argument("--no-baseline", action="store_true")
     a = ap.parse_args()
+    a.bin, a.python = os.path.abspath(a.bin), os.path.abspath(a.python)
     ns = [int(x) for x in a.ns.split(",")]
     os.makedirs(a.work, exist_ok=True)
     env = {**os.environ, "RUST_LOG": "warn"}
@@ -373,7 +376,7 @@ def main():
     drun = fresh_dir(os.path.join(a.work, "daemon"))
     dtmp = fresh_dir(os.path.join(a.work, "nginx-daemon"))
     os.makedirs(os.path.join(drun, "feeds"))
-    nginx = Nginx(site, os.path.join(drun, "feeds"), dtmp)
+    nginx = Nginx(site, os.path.join(drun, "feeds"), dtmp, hosts=10)
     daemon = None
     try:
         dcfg = os.path.join(drun, "config.toml")
@@ -425,10 +428,11 @@ def main():
               f"{t['articles']} | {t['requests']} | {bcols} |")
 
     print("\n### Render one 50-item feed (`pressfeed render`, RSS + Atom + JSON)\n")
-    print("| articles stored | process wall ms (median of 11) | minus start-up (`check`) ms | peak RSS MB | items |")
-    print("|---:|---:|---:|---:|---:|")
+    print("| articles stored | process wall ms (median of 11) | minus start-up (`check`) ms | process CPU ms | peak RSS MB | items |")
+    print("|---:|---:|---:|---:|---:|---:|")
     for have, t in render_rows:
-        print(f"| {have} | {1000 * t['median']:.1f} | {1000 * t['net']:.1f} | {t['rss']:.1f} | {t['articles']} |")
+        print(f"| {have} | {1000 * t['median']:.1f} | {1000 * t['net']:.1f} | {1000 * t['cpu']:.0f} | "
+              f"{t['rss']:.1f} | {t['articles']} |")
 
     print(f"\n### Daemon (`pressfeed run`, 10 sources, each run every 5 s, after {a.daemon_seconds} s)\n")
     print(f"RSS {daemon_rss:.1f} MB, peak {daemon_hwm:.1f} MB, {daemon_reqs} requests to the site.\n")
