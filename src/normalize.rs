@@ -416,7 +416,11 @@ mod tests {
             "<p>unclosed <b>bold",
         ] {
             let clean = sanitize_html(raw, &base);
-            assert_eq!(sanitized_text(&clean), plain_text(&clean), "{raw:?} -> {clean:?}");
+            assert_eq!(
+                sanitized_text(&clean),
+                plain_text(&clean),
+                "{raw:?} -> {clean:?}"
+            );
         }
     }
 

@@ -39,7 +39,9 @@ pub enum StoreError {
     },
     #[error("store {path}: corrupt row: {message}")]
     Corrupt { path: PathBuf, message: String },
-    #[error("store {path}: a write transaction was rolled back after an error; its writes are lost")]
+    #[error(
+        "store {path}: a write transaction was rolled back after an error; its writes are lost"
+    )]
     RolledBack { path: PathBuf },
 }
 
@@ -294,31 +296,31 @@ impl Store {
                 let published = a.published.unwrap_or(now);
                 let updated = a.modified.filter(|m| *m > published).unwrap_or(published);
                 self.exec_cached(
-                        "INSERT INTO articles (source, id, url, title, summary, content_html,
+                    "INSERT INTO articles (source, id, url, title, summary, content_html,
                             author, categories, image, language, page_published, page_modified,
                             published, updated, first_seen, content_hash)
                          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14,
                             ?15, ?16)",
-                        params![
-                            a.source,
-                            a.id,
-                            a.url.as_str(),
-                            a.title,
-                            a.summary,
-                            a.content_html,
-                            a.author,
-                            categories,
-                            a.image.as_ref().map(Url::as_str),
-                            a.language,
-                            page_published,
-                            page_modified,
-                            ts(published),
-                            ts(updated),
-                            ts(now),
-                            a.content_hash,
-                        ],
-                    )
-                    .map_err(self.err("insert article"))?;
+                    params![
+                        a.source,
+                        a.id,
+                        a.url.as_str(),
+                        a.title,
+                        a.summary,
+                        a.content_html,
+                        a.author,
+                        categories,
+                        a.image.as_ref().map(Url::as_str),
+                        a.language,
+                        page_published,
+                        page_modified,
+                        ts(published),
+                        ts(updated),
+                        ts(now),
+                        a.content_hash,
+                    ],
+                )
+                .map_err(self.err("insert article"))?;
                 Ok(Upsert::New)
             }
             Some((hash, _, _, _)) if hash == a.content_hash => Ok(Upsert::Unchanged),
@@ -334,30 +336,30 @@ impl Store {
                     .or_else(|| old_page_published.as_deref().and_then(parse_ts))
                     .unwrap_or_else(|| parse_ts(&first_seen).unwrap_or(now));
                 self.exec_cached(
-                        "UPDATE articles SET url = ?3, title = ?4, summary = ?5,
+                    "UPDATE articles SET url = ?3, title = ?4, summary = ?5,
                             content_html = ?6, author = ?7, categories = ?8, image = ?9,
                             language = ?10, page_published = ?11, page_modified = ?12,
                             published = ?13, updated = ?14, content_hash = ?15
                          WHERE source = ?1 AND id = ?2",
-                        params![
-                            a.source,
-                            a.id,
-                            a.url.as_str(),
-                            a.title,
-                            a.summary,
-                            a.content_html,
-                            a.author,
-                            categories,
-                            a.image.as_ref().map(Url::as_str),
-                            a.language,
-                            page_published,
-                            page_modified,
-                            ts(published),
-                            ts(updated.max(published)),
-                            a.content_hash,
-                        ],
-                    )
-                    .map_err(self.err("update article"))?;
+                    params![
+                        a.source,
+                        a.id,
+                        a.url.as_str(),
+                        a.title,
+                        a.summary,
+                        a.content_html,
+                        a.author,
+                        categories,
+                        a.image.as_ref().map(Url::as_str),
+                        a.language,
+                        page_published,
+                        page_modified,
+                        ts(published),
+                        ts(updated.max(published)),
+                        a.content_hash,
+                    ],
+                )
+                .map_err(self.err("update article"))?;
                 Ok(Upsert::Updated)
             }
         }
@@ -413,36 +415,36 @@ impl Store {
     /// Number of articles stored for a source.
     pub fn count(&self, source: &str) -> Result<usize, StoreError> {
         self.row_cached(
-                "SELECT COUNT(*) FROM articles WHERE source = ?1",
-                [source],
-                |r| r.get::<_, i64>(0),
-            )
-            .map(|n| n as usize)
-            .map_err(self.err("count articles"))
+            "SELECT COUNT(*) FROM articles WHERE source = ?1",
+            [source],
+            |r| r.get::<_, i64>(0),
+        )
+        .map(|n| n as usize)
+        .map_err(self.err("count articles"))
     }
 
     /// What the store knows about a listing link.
     pub fn known_link(&self, source: &str, url: &str) -> Result<Option<KnownLink>, StoreError> {
         self.row_cached(
-                "SELECT l.article_id, a.first_seen, l.fingerprint FROM links l
+            "SELECT l.article_id, a.first_seen, l.fingerprint FROM links l
                  JOIN articles a ON a.source = l.source AND a.id = l.article_id
                  WHERE l.source = ?1 AND l.url = ?2",
-                params![source, url],
-                |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get(2)?)),
-            )
-            .optional()
-            .map_err(self.err("look up link"))?
-            .map(|(article_id, first_seen, listing_fingerprint)| {
-                Ok(KnownLink {
-                    article_id,
-                    first_seen: parse_ts(&first_seen).ok_or_else(|| StoreError::Corrupt {
-                        path: self.path.clone(),
-                        message: format!("bad first_seen {first_seen:?}"),
-                    })?,
-                    listing_fingerprint,
-                })
+            params![source, url],
+            |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get(2)?)),
+        )
+        .optional()
+        .map_err(self.err("look up link"))?
+        .map(|(article_id, first_seen, listing_fingerprint)| {
+            Ok(KnownLink {
+                article_id,
+                first_seen: parse_ts(&first_seen).ok_or_else(|| StoreError::Corrupt {
+                    path: self.path.clone(),
+                    message: format!("bad first_seen {first_seen:?}"),
+                })?,
+                listing_fingerprint,
             })
-            .transpose()
+        })
+        .transpose()
     }
 
     /// Remembers that a listing link leads to `article_id`.
@@ -454,12 +456,12 @@ impl Store {
         fingerprint: &str,
     ) -> Result<(), StoreError> {
         self.exec_cached(
-                "INSERT INTO links (source, url, article_id, fingerprint) VALUES (?1, ?2, ?3, ?4)
+            "INSERT INTO links (source, url, article_id, fingerprint) VALUES (?1, ?2, ?3, ?4)
                  ON CONFLICT (source, url) DO UPDATE SET article_id = excluded.article_id,
                     fingerprint = excluded.fingerprint",
-                params![source, url, article_id, fingerprint],
-            )
-            .map_err(self.err("remember link"))?;
+            params![source, url, article_id, fingerprint],
+        )
+        .map_err(self.err("remember link"))?;
         Ok(())
     }
 
@@ -477,11 +479,11 @@ impl Store {
             .collect();
         let items = serde_json::Value::Array(items).to_string();
         self.exec_cached(
-                "INSERT INTO listing_pages (url, items, next) VALUES (?1, ?2, ?3)
+            "INSERT INTO listing_pages (url, items, next) VALUES (?1, ?2, ?3)
                  ON CONFLICT (url) DO UPDATE SET items = excluded.items, next = excluded.next",
-                params![url, items, listing.next.as_ref().map(Url::as_str)],
-            )
-            .map_err(self.err("save listing page"))?;
+            params![url, items, listing.next.as_ref().map(Url::as_str)],
+        )
+        .map_err(self.err("save listing page"))?;
         Ok(())
     }
 
@@ -528,17 +530,17 @@ impl Store {
     /// Stored HTTP validators of a URL.
     pub fn validators(&self, url: &str) -> Result<Option<Validators>, StoreError> {
         self.row_cached(
-                "SELECT etag, last_modified FROM validators WHERE url = ?1",
-                [url],
-                |r| {
-                    Ok(Validators {
-                        etag: r.get(0)?,
-                        last_modified: r.get(1)?,
-                    })
-                },
-            )
-            .optional()
-            .map_err(self.err("read validators"))
+            "SELECT etag, last_modified FROM validators WHERE url = ?1",
+            [url],
+            |r| {
+                Ok(Validators {
+                    etag: r.get(0)?,
+                    last_modified: r.get(1)?,
+                })
+            },
+        )
+        .optional()
+        .map_err(self.err("read validators"))
     }
 
     /// Saves (or, when both are empty, forgets) a URL's validators.
@@ -549,12 +551,12 @@ impl Store {
             return Ok(());
         }
         self.exec_cached(
-                "INSERT INTO validators (url, etag, last_modified) VALUES (?1, ?2, ?3)
+            "INSERT INTO validators (url, etag, last_modified) VALUES (?1, ?2, ?3)
                  ON CONFLICT (url) DO UPDATE SET etag = excluded.etag,
                     last_modified = excluded.last_modified",
-                params![url, v.etag, v.last_modified],
-            )
-            .map_err(self.err("save validators"))?;
+            params![url, v.etag, v.last_modified],
+        )
+        .map_err(self.err("save validators"))?;
         Ok(())
     }
 
