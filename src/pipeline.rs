@@ -181,9 +181,17 @@ impl ArticleError {
 }
 
 enum ArticleOutcome {
-    /// Stored, with the configured selectors that matched nothing on the page.
-    Stored(Upsert, Vec<&'static str>),
+    /// Fetched and normalized, to be stored with the rest of its listing page.
+    Fetched(Box<Fetched>),
     NotModified,
+}
+
+/// An article ready to store, with the configured selectors that matched nothing on it.
+struct Fetched {
+    article: crate::model::Article,
+    fingerprint: String,
+    validators: Validators,
+    misses: Vec<&'static str>,
 }
 
 /// Runs one source once. Never panics on bad input; everything that goes wrong ends up in
@@ -539,9 +547,19 @@ async fn process_page(
         .buffer_unordered(concurrency)
         .collect()
         .await;
+    // The page's articles are written in one transaction, after the fetches: one commit per
+    // page instead of several per article, and the write lock is never held across network
+    // I/O. A failed BEGIN only means one commit per statement again.
+    let mut s = lock(store);
+    let batch = s.begin_batch().is_ok();
+    let (new_before, updated_before) = (report.new, report.updated);
     for (link, r) in results {
+        let r = r.and_then(|o| match o {
+            ArticleOutcome::Fetched(f) => store_article(&mut s, source, &link, *f, now),
+            ArticleOutcome::NotModified => Ok(None),
+        });
         match r {
-            Ok(ArticleOutcome::Stored(up, misses)) => {
+            Ok(Some((up, misses))) => {
                 selectors.article(&misses, &configured);
                 match up {
                     Upsert::New => report.new += 1,
@@ -549,7 +567,7 @@ async fn process_page(
                     Upsert::Unchanged => report.unchanged += 1,
                 }
             }
-            Ok(ArticleOutcome::NotModified) => report.unchanged += 1,
+            Ok(None) => report.unchanged += 1,
             Err(ArticleError { kind, message }) => {
                 tracing::warn!(source = %source.id, url = %link, error = %message, "article failed");
                 *report.errors_by_kind.entry(kind.to_string()).or_default() += 1;
@@ -557,7 +575,43 @@ async fn process_page(
             }
         }
     }
+    if batch && let Err(e) = s.commit_batch() {
+        // Nothing of this page was stored: count its articles as failed, not as new.
+        tracing::warn!(source = %source.id, error = %e, "cannot commit a listing page's articles");
+        report.new = new_before;
+        report.updated = updated_before;
+        report.failed.push(("store".into(), e.to_string()));
+        *report.errors_by_kind.entry("store".into()).or_default() += 1;
+    }
     unknown
+}
+
+/// Writes one fetched article (inside the page's transaction); `(upsert, selector misses)`.
+fn store_article(
+    s: &mut Store,
+    source: &Source,
+    link: &Url,
+    f: Fetched,
+    now: DateTime<Utc>,
+) -> Result<Option<(Upsert, Vec<&'static str>)>, ArticleError> {
+    let Fetched {
+        article,
+        fingerprint,
+        validators,
+        misses,
+    } = f;
+    let result: Result<Upsert, StoreError> = (|| {
+        let up = s.upsert(&article, now)?;
+        s.remember_link(&source.id, link.as_str(), &article.id, &fingerprint)?;
+        if article.id != link.as_str() {
+            s.remember_link(&source.id, &article.id, &article.id, &fingerprint)?;
+        }
+        s.set_validators(link.as_str(), &validators)?;
+        Ok(up)
+    })();
+    result
+        .map(|up| Some((up, misses)))
+        .map_err(|e| ArticleError::new("store", e))
 }
 
 /// Where a source's requests may be redirected.
@@ -649,17 +703,10 @@ async fn process_article(
     if article.published.is_none() {
         tracing::info!(source = %source.id, url = %c.link, "no date on the page; using first-seen time");
     }
-    let mut s = lock(store);
-    let result: Result<Upsert, StoreError> = (|| {
-        let up = s.upsert(&article, now)?;
-        s.remember_link(&source.id, c.link.as_str(), &article.id, &c.fingerprint)?;
-        if article.id != c.link.as_str() {
-            s.remember_link(&source.id, &article.id, &article.id, &c.fingerprint)?;
-        }
-        s.set_validators(c.link.as_str(), &page.validators)?;
-        Ok(up)
-    })();
-    result
-        .map(|up| ArticleOutcome::Stored(up, misses))
-        .map_err(|e| ArticleError::new("store", e))
+    Ok(ArticleOutcome::Fetched(Box::new(Fetched {
+        article,
+        fingerprint: c.fingerprint.clone(),
+        validators: page.validators,
+        misses,
+    })))
 }

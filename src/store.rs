@@ -39,6 +39,10 @@ pub enum StoreError {
     },
     #[error("store {path}: corrupt row: {message}")]
     Corrupt { path: PathBuf, message: String },
+    #[error(
+        "store {path}: a write transaction was rolled back after an error; its writes are lost"
+    )]
+    RolledBack { path: PathBuf },
 }
 
 /// What an upsert did.
@@ -168,6 +172,8 @@ impl Store {
     }
 
     fn configure(&self) -> Result<(), StoreError> {
+        // Room for every statement the per-article path runs (see `exec_cached`).
+        self.conn.set_prepared_statement_cache_capacity(32);
         self.conn
             .busy_timeout(Duration::from_secs(30))
             .map_err(self.err("set busy timeout"))?;
@@ -234,10 +240,50 @@ impl Store {
     /// hash → untouched. Known with a new hash → updated in place; `updated` moves to the
     /// page's modification date if that is newer than the stored one, else to `now`. A page
     /// without a date keeps its first-seen time as `published` forever.
+    /// Runs a statement through the connection's statement cache: the statements below run
+    /// once or more per article, and preparing them each time cost about as much CPU as
+    /// running them.
+    fn exec_cached<P: rusqlite::Params>(&self, sql: &str, p: P) -> rusqlite::Result<usize> {
+        self.conn.prepare_cached(sql)?.execute(p)
+    }
+
+    /// `query_row` through the statement cache (see [`Store::exec_cached`]).
+    fn row_cached<T, P, F>(&self, sql: &str, p: P, f: F) -> rusqlite::Result<T>
+    where
+        P: rusqlite::Params,
+        F: FnOnce(&rusqlite::Row<'_>) -> rusqlite::Result<T>,
+    {
+        self.conn.prepare_cached(sql)?.query_row(p, f)
+    }
+
+    /// Starts a write transaction that groups the writes of many articles (one listing
+    /// page's worth) into one commit: a commit per statement cost more than the statements.
+    /// `IMMEDIATE` takes the write lock now, waiting up to the busy timeout, so a concurrent
+    /// writer cannot make a later statement fail with `SQLITE_BUSY_SNAPSHOT`. Hold it only
+    /// around local work, never across network I/O.
+    pub fn begin_batch(&self) -> Result<(), StoreError> {
+        self.conn
+            .execute_batch("BEGIN IMMEDIATE")
+            .map_err(self.err("begin transaction"))
+    }
+
+    /// Commits the transaction opened by [`Store::begin_batch`]. SQLite rolls a transaction
+    /// back by itself on some errors (disk full, I/O); then nothing since `begin_batch` was
+    /// stored, and that is an error too.
+    pub fn commit_batch(&self) -> Result<(), StoreError> {
+        if self.conn.is_autocommit() {
+            return Err(StoreError::RolledBack {
+                path: self.path.clone(),
+            });
+        }
+        self.conn
+            .execute_batch("COMMIT")
+            .map_err(self.err("commit transaction"))
+    }
+
     pub fn upsert(&mut self, a: &Article, now: DateTime<Utc>) -> Result<Upsert, StoreError> {
         let existing: Option<(String, String, String, Option<String>)> = self
-            .conn
-            .query_row(
+            .row_cached(
                 "SELECT content_hash, updated, first_seen, page_published FROM articles
                  WHERE source = ?1 AND id = ?2",
                 params![a.source, a.id],
@@ -252,33 +298,32 @@ impl Store {
             None => {
                 let published = a.published.unwrap_or(now);
                 let updated = a.modified.filter(|m| *m > published).unwrap_or(published);
-                self.conn
-                    .execute(
-                        "INSERT INTO articles (source, id, url, title, summary, content_html,
+                self.exec_cached(
+                    "INSERT INTO articles (source, id, url, title, summary, content_html,
                             author, categories, image, language, page_published, page_modified,
                             published, updated, first_seen, content_hash)
                          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14,
                             ?15, ?16)",
-                        params![
-                            a.source,
-                            a.id,
-                            a.url.as_str(),
-                            a.title,
-                            a.summary,
-                            a.content_html,
-                            a.author,
-                            categories,
-                            a.image.as_ref().map(Url::as_str),
-                            a.language,
-                            page_published,
-                            page_modified,
-                            ts(published),
-                            ts(updated),
-                            ts(now),
-                            a.content_hash,
-                        ],
-                    )
-                    .map_err(self.err("insert article"))?;
+                    params![
+                        a.source,
+                        a.id,
+                        a.url.as_str(),
+                        a.title,
+                        a.summary,
+                        a.content_html,
+                        a.author,
+                        categories,
+                        a.image.as_ref().map(Url::as_str),
+                        a.language,
+                        page_published,
+                        page_modified,
+                        ts(published),
+                        ts(updated),
+                        ts(now),
+                        a.content_hash,
+                    ],
+                )
+                .map_err(self.err("insert article"))?;
                 Ok(Upsert::New)
             }
             Some((hash, _, _, _)) if hash == a.content_hash => Ok(Upsert::Unchanged),
@@ -293,32 +338,31 @@ impl Store {
                     .published
                     .or_else(|| old_page_published.as_deref().and_then(parse_ts))
                     .unwrap_or_else(|| parse_ts(&first_seen).unwrap_or(now));
-                self.conn
-                    .execute(
-                        "UPDATE articles SET url = ?3, title = ?4, summary = ?5,
+                self.exec_cached(
+                    "UPDATE articles SET url = ?3, title = ?4, summary = ?5,
                             content_html = ?6, author = ?7, categories = ?8, image = ?9,
                             language = ?10, page_published = ?11, page_modified = ?12,
                             published = ?13, updated = ?14, content_hash = ?15
                          WHERE source = ?1 AND id = ?2",
-                        params![
-                            a.source,
-                            a.id,
-                            a.url.as_str(),
-                            a.title,
-                            a.summary,
-                            a.content_html,
-                            a.author,
-                            categories,
-                            a.image.as_ref().map(Url::as_str),
-                            a.language,
-                            page_published,
-                            page_modified,
-                            ts(published),
-                            ts(updated.max(published)),
-                            a.content_hash,
-                        ],
-                    )
-                    .map_err(self.err("update article"))?;
+                    params![
+                        a.source,
+                        a.id,
+                        a.url.as_str(),
+                        a.title,
+                        a.summary,
+                        a.content_html,
+                        a.author,
+                        categories,
+                        a.image.as_ref().map(Url::as_str),
+                        a.language,
+                        page_published,
+                        page_modified,
+                        ts(published),
+                        ts(updated.max(published)),
+                        a.content_hash,
+                    ],
+                )
+                .map_err(self.err("update article"))?;
                 Ok(Upsert::Updated)
             }
         }
@@ -373,39 +417,37 @@ impl Store {
 
     /// Number of articles stored for a source.
     pub fn count(&self, source: &str) -> Result<usize, StoreError> {
-        self.conn
-            .query_row(
-                "SELECT COUNT(*) FROM articles WHERE source = ?1",
-                [source],
-                |r| r.get::<_, i64>(0),
-            )
-            .map(|n| n as usize)
-            .map_err(self.err("count articles"))
+        self.row_cached(
+            "SELECT COUNT(*) FROM articles WHERE source = ?1",
+            [source],
+            |r| r.get::<_, i64>(0),
+        )
+        .map(|n| n as usize)
+        .map_err(self.err("count articles"))
     }
 
     /// What the store knows about a listing link.
     pub fn known_link(&self, source: &str, url: &str) -> Result<Option<KnownLink>, StoreError> {
-        self.conn
-            .query_row(
-                "SELECT l.article_id, a.first_seen, l.fingerprint FROM links l
+        self.row_cached(
+            "SELECT l.article_id, a.first_seen, l.fingerprint FROM links l
                  JOIN articles a ON a.source = l.source AND a.id = l.article_id
                  WHERE l.source = ?1 AND l.url = ?2",
-                params![source, url],
-                |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get(2)?)),
-            )
-            .optional()
-            .map_err(self.err("look up link"))?
-            .map(|(article_id, first_seen, listing_fingerprint)| {
-                Ok(KnownLink {
-                    article_id,
-                    first_seen: parse_ts(&first_seen).ok_or_else(|| StoreError::Corrupt {
-                        path: self.path.clone(),
-                        message: format!("bad first_seen {first_seen:?}"),
-                    })?,
-                    listing_fingerprint,
-                })
+            params![source, url],
+            |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get(2)?)),
+        )
+        .optional()
+        .map_err(self.err("look up link"))?
+        .map(|(article_id, first_seen, listing_fingerprint)| {
+            Ok(KnownLink {
+                article_id,
+                first_seen: parse_ts(&first_seen).ok_or_else(|| StoreError::Corrupt {
+                    path: self.path.clone(),
+                    message: format!("bad first_seen {first_seen:?}"),
+                })?,
+                listing_fingerprint,
             })
-            .transpose()
+        })
+        .transpose()
     }
 
     /// Remembers that a listing link leads to `article_id`.
@@ -416,14 +458,13 @@ impl Store {
         article_id: &str,
         fingerprint: &str,
     ) -> Result<(), StoreError> {
-        self.conn
-            .execute(
-                "INSERT INTO links (source, url, article_id, fingerprint) VALUES (?1, ?2, ?3, ?4)
+        self.exec_cached(
+            "INSERT INTO links (source, url, article_id, fingerprint) VALUES (?1, ?2, ?3, ?4)
                  ON CONFLICT (source, url) DO UPDATE SET article_id = excluded.article_id,
                     fingerprint = excluded.fingerprint",
-                params![source, url, article_id, fingerprint],
-            )
-            .map_err(self.err("remember link"))?;
+            params![source, url, article_id, fingerprint],
+        )
+        .map_err(self.err("remember link"))?;
         Ok(())
     }
 
@@ -440,21 +481,19 @@ impl Store {
             })
             .collect();
         let items = serde_json::Value::Array(items).to_string();
-        self.conn
-            .execute(
-                "INSERT INTO listing_pages (url, items, next) VALUES (?1, ?2, ?3)
+        self.exec_cached(
+            "INSERT INTO listing_pages (url, items, next) VALUES (?1, ?2, ?3)
                  ON CONFLICT (url) DO UPDATE SET items = excluded.items, next = excluded.next",
-                params![url, items, listing.next.as_ref().map(Url::as_str)],
-            )
-            .map_err(self.err("save listing page"))?;
+            params![url, items, listing.next.as_ref().map(Url::as_str)],
+        )
+        .map_err(self.err("save listing page"))?;
         Ok(())
     }
 
     /// What a listing page held when it was last read.
     pub fn listing(&self, url: &str) -> Result<Option<Listing>, StoreError> {
         let row: Option<(String, Option<String>)> = self
-            .conn
-            .query_row(
+            .row_cached(
                 "SELECT items, next FROM listing_pages WHERE url = ?1",
                 [url],
                 |r| Ok((r.get(0)?, r.get(1)?)),
@@ -493,37 +532,34 @@ impl Store {
 
     /// Stored HTTP validators of a URL.
     pub fn validators(&self, url: &str) -> Result<Option<Validators>, StoreError> {
-        self.conn
-            .query_row(
-                "SELECT etag, last_modified FROM validators WHERE url = ?1",
-                [url],
-                |r| {
-                    Ok(Validators {
-                        etag: r.get(0)?,
-                        last_modified: r.get(1)?,
-                    })
-                },
-            )
-            .optional()
-            .map_err(self.err("read validators"))
+        self.row_cached(
+            "SELECT etag, last_modified FROM validators WHERE url = ?1",
+            [url],
+            |r| {
+                Ok(Validators {
+                    etag: r.get(0)?,
+                    last_modified: r.get(1)?,
+                })
+            },
+        )
+        .optional()
+        .map_err(self.err("read validators"))
     }
 
     /// Saves (or, when both are empty, forgets) a URL's validators.
     pub fn set_validators(&self, url: &str, v: &Validators) -> Result<(), StoreError> {
         if v.etag.is_none() && v.last_modified.is_none() {
-            self.conn
-                .execute("DELETE FROM validators WHERE url = ?1", [url])
+            self.exec_cached("DELETE FROM validators WHERE url = ?1", [url])
                 .map_err(self.err("forget validators"))?;
             return Ok(());
         }
-        self.conn
-            .execute(
-                "INSERT INTO validators (url, etag, last_modified) VALUES (?1, ?2, ?3)
+        self.exec_cached(
+            "INSERT INTO validators (url, etag, last_modified) VALUES (?1, ?2, ?3)
                  ON CONFLICT (url) DO UPDATE SET etag = excluded.etag,
                     last_modified = excluded.last_modified",
-                params![url, v.etag, v.last_modified],
-            )
-            .map_err(self.err("save validators"))?;
+            params![url, v.etag, v.last_modified],
+        )
+        .map_err(self.err("save validators"))?;
         Ok(())
     }
 
