@@ -342,8 +342,8 @@ pub async fn run_source(
         let s = lock(store);
         for (url, v, listing) in &listing_validators {
             if let Err(e) = s
-                .save_listing(url.as_str(), listing)
-                .and_then(|_| s.set_validators(url.as_str(), v))
+                .save_listing(&source.id, url.as_str(), listing)
+                .and_then(|_| s.set_validators(&source.id, url.as_str(), v))
             {
                 tracing::warn!(source = %source.id, %url, error = %e, "cannot save validators");
             }
@@ -431,7 +431,7 @@ async fn read_listing(
     let fetched = match reuse {
         Some(outcome) => outcome,
         None => {
-            let validators = lock(store).validators(url.as_str()).ok().flatten();
+            let validators = lock(store).validators(&source.id, url.as_str()).ok().flatten();
             report.requests += 1;
             fetcher
                 .get_html_for(url, validators.as_ref(), policy(source))
@@ -442,10 +442,10 @@ async fn read_listing(
         Ok(Outcome::NotModified) => {
             // Unchanged since the last clean run: walk what it held then, so young articles
             // are still re-checked and the next page is still reached.
-            let stored = lock(store).listing(url.as_str()).ok().flatten();
+            let stored = lock(store).listing(&source.id, url.as_str()).ok().flatten();
             if stored.is_none() {
                 // Validators without a remembered page: forget them, read it in full next time.
-                let _ = lock(store).set_validators(url.as_str(), &Validators::default());
+                let _ = lock(store).set_validators(&source.id, url.as_str(), &Validators::default());
                 errors.push(format!(
                     "GET {url}: 304 for a page never stored; retry next run"
                 ));
@@ -606,7 +606,7 @@ fn store_article(
         if article.id != link.as_str() {
             s.remember_link(&source.id, &article.id, &article.id, &fingerprint)?;
         }
-        s.set_validators(link.as_str(), &validators)?;
+        s.set_validators(&source.id, link.as_str(), &validators)?;
         Ok(up)
     })();
     result
@@ -681,7 +681,7 @@ async fn process_article(
         None
     } else {
         lock(store)
-            .validators(c.link.as_str())
+            .validators(&source.id, c.link.as_str())
             .map_err(|e| ArticleError::new("store", e))?
     };
     let page = match fetcher

@@ -106,15 +106,21 @@ const MIGRATIONS: &[&str] = &[
         fingerprint   TEXT NOT NULL,
         PRIMARY KEY (source, url)
      ) WITHOUT ROWID;
+     -- Per source: two sources may list the same pages and articles, and one source's 304
+     -- must never stand for a page the other has not stored.
      CREATE TABLE listing_pages (
-        url           TEXT PRIMARY KEY,
+        source        TEXT NOT NULL,
+        url           TEXT NOT NULL,
         items         TEXT NOT NULL,      -- JSON: what extract_listing found
-        next          TEXT
+        next          TEXT,
+        PRIMARY KEY (source, url)
      ) WITHOUT ROWID;
      CREATE TABLE validators (
-        url           TEXT PRIMARY KEY,
+        source        TEXT NOT NULL,
+        url           TEXT NOT NULL,
         etag          TEXT,
-        last_modified TEXT
+        last_modified TEXT,
+        PRIMARY KEY (source, url)
      ) WITHOUT ROWID;
      CREATE TABLE source_state (
         source        TEXT PRIMARY KEY,
@@ -469,7 +475,12 @@ impl Store {
     }
 
     /// Remembers what a listing page held, so a 304 for it can be walked like a 200.
-    pub fn save_listing(&self, url: &str, listing: &Listing) -> Result<(), StoreError> {
+    pub fn save_listing(
+        &self,
+        source: &str,
+        url: &str,
+        listing: &Listing,
+    ) -> Result<(), StoreError> {
         let items: Vec<serde_json::Value> = listing
             .items
             .iter()
@@ -482,20 +493,21 @@ impl Store {
             .collect();
         let items = serde_json::Value::Array(items).to_string();
         self.exec_cached(
-            "INSERT INTO listing_pages (url, items, next) VALUES (?1, ?2, ?3)
-                 ON CONFLICT (url) DO UPDATE SET items = excluded.items, next = excluded.next",
-            params![url, items, listing.next.as_ref().map(Url::as_str)],
+            "INSERT INTO listing_pages (source, url, items, next) VALUES (?1, ?2, ?3, ?4)
+                 ON CONFLICT (source, url) DO UPDATE SET items = excluded.items,
+                    next = excluded.next",
+            params![source, url, items, listing.next.as_ref().map(Url::as_str)],
         )
         .map_err(self.err("save listing page"))?;
         Ok(())
     }
 
     /// What a listing page held when it was last read.
-    pub fn listing(&self, url: &str) -> Result<Option<Listing>, StoreError> {
+    pub fn listing(&self, source: &str, url: &str) -> Result<Option<Listing>, StoreError> {
         let row: Option<(String, Option<String>)> = self
             .row_cached(
-                "SELECT items, next FROM listing_pages WHERE url = ?1",
-                [url],
+                "SELECT items, next FROM listing_pages WHERE source = ?1 AND url = ?2",
+                [source, url],
                 |r| Ok((r.get(0)?, r.get(1)?)),
             )
             .optional()
@@ -530,11 +542,11 @@ impl Store {
         }))
     }
 
-    /// Stored HTTP validators of a URL.
-    pub fn validators(&self, url: &str) -> Result<Option<Validators>, StoreError> {
+    /// Stored HTTP validators of a URL fetched for `source`.
+    pub fn validators(&self, source: &str, url: &str) -> Result<Option<Validators>, StoreError> {
         self.row_cached(
-            "SELECT etag, last_modified FROM validators WHERE url = ?1",
-            [url],
+            "SELECT etag, last_modified FROM validators WHERE source = ?1 AND url = ?2",
+            [source, url],
             |r| {
                 Ok(Validators {
                     etag: r.get(0)?,
@@ -547,17 +559,25 @@ impl Store {
     }
 
     /// Saves (or, when both are empty, forgets) a URL's validators.
-    pub fn set_validators(&self, url: &str, v: &Validators) -> Result<(), StoreError> {
+    pub fn set_validators(
+        &self,
+        source: &str,
+        url: &str,
+        v: &Validators,
+    ) -> Result<(), StoreError> {
         if v.etag.is_none() && v.last_modified.is_none() {
-            self.exec_cached("DELETE FROM validators WHERE url = ?1", [url])
-                .map_err(self.err("forget validators"))?;
+            self.exec_cached(
+                "DELETE FROM validators WHERE source = ?1 AND url = ?2",
+                [source, url],
+            )
+            .map_err(self.err("forget validators"))?;
             return Ok(());
         }
         self.exec_cached(
-            "INSERT INTO validators (url, etag, last_modified) VALUES (?1, ?2, ?3)
-                 ON CONFLICT (url) DO UPDATE SET etag = excluded.etag,
+            "INSERT INTO validators (source, url, etag, last_modified) VALUES (?1, ?2, ?3, ?4)
+                 ON CONFLICT (source, url) DO UPDATE SET etag = excluded.etag,
                     last_modified = excluded.last_modified",
-            params![url, v.etag, v.last_modified],
+            params![source, url, v.etag, v.last_modified],
         )
         .map_err(self.err("save validators"))?;
         Ok(())
@@ -833,8 +853,13 @@ mod tests {
             etag: Some("\"abc\"".into()),
             last_modified: None,
         };
-        s.set_validators("https://x.kz/", &v).unwrap();
-        assert_eq!(s.validators("https://x.kz/").unwrap(), Some(v));
+        s.set_validators("s", "https://x.kz/", &v).unwrap();
+        assert_eq!(s.validators("s", "https://x.kz/").unwrap(), Some(v));
+        assert_eq!(
+            s.validators("other", "https://x.kz/").unwrap(),
+            None,
+            "validators are per source"
+        );
 
         s.record_run("s", t(6), Some("GET https://x.kz/: HTTP 503"), 0)
             .unwrap();
