@@ -902,6 +902,15 @@ fn text_chars(html: &str) -> usize {
         .count()
 }
 
+/// The readability result with boilerplate removed, and its first image: the body used
+/// when no container fits (public so tests can measure it on pages that have a container).
+pub fn readable_body(html: &str, page_url: &Url, remove: &[Pick]) -> Option<(String, Option<String>)> {
+    let r = crate::readable::main_content(html, page_url)?;
+    let mut rdoc = Html::parse_fragment(&r.html);
+    let id = rdoc.root_element().id();
+    Some(clean_body(&mut rdoc, id, remove))
+}
+
 /// A theme container's text shorter than this share of readability's result means the
 /// container is the wrong element (a teaser, a caption) and readability is right.
 const CONTAINER_MIN_SHARE: f64 = 0.5;
@@ -923,11 +932,7 @@ fn zero_config_body(
     let from_container = container.map(|(id, css)| {
         (clean_body(doc, id, remove), format!("container {css}"))
     });
-    let readable = crate::readable::main_content(html, page_url).map(|r| {
-        let mut rdoc = Html::parse_fragment(&r.html);
-        let id = rdoc.root_element().id();
-        (clean_body(&mut rdoc, id, remove), "readability".to_string())
-    });
+    let readable = readable_body(html, page_url, remove).map(|r| (r, "readability".to_string()));
     match (from_container, readable) {
         (Some(c), Some(r)) => {
             let (cn, rn) = (text_chars(&c.0.0), text_chars(&r.0.0));

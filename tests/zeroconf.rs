@@ -221,3 +221,22 @@ fn similarity_is_word_lcs_ratio() {
     assert!((similarity("a b c d", "a b c") - 6.0 / 7.0).abs() < 1e-9);
     assert_eq!(similarity("x", "y"), 0.0);
 }
+
+/// Readability alone (as if the theme had no known content container) on every WordPress
+/// fixture page: the fallback must be good on its own, not only on table layouts.
+#[test]
+fn readability_alone_on_wordpress_pages() {
+    let mut report = Vec::new();
+    for t in expected_texts("wp", PLACEHOLDER) {
+        let rel = t.id.trim_start_matches(PLACEHOLDER).trim_matches('/');
+        let html = fs::read_to_string(fixture_dir("wp").join(rel).join("index.html"))
+            .expect("fixture page");
+        let url = url::Url::parse(&t.id).expect("url");
+        let (body, _) =
+            pressfeed::extract::readable_body(&html, &url, &[]).expect("readability finds a body");
+        let sim = similarity(&plain(&body), &plain(&t.text));
+        report.push(format!("{sim:.3} {}", t.id));
+        assert!(sim >= MIN_SIMILARITY, "{}: {sim:.3}\n{}", t.id, plain(&body));
+    }
+    eprintln!("readability alone, wp:\n{}", report.join("\n"));
+}
