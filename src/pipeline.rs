@@ -21,6 +21,7 @@ use crate::fetch::{Fetcher, Outcome, RequestPolicy, Validators};
 use crate::model::ListingItem;
 use crate::normalize::{canonical_url, normalize};
 use crate::render::{FeedMeta, FeedModel, write_feeds};
+use crate::sitemap;
 use crate::store::{Store, StoreError, Upsert};
 
 /// A store shared by the tasks of a run (SQLite connections are not `Sync`; every
@@ -406,7 +407,20 @@ async fn read_listing(
             stored.map(|l| (l, None))
         }
         Ok(Outcome::Fetched(page)) => {
-            let listing = extract_listing(&page.text, &page.final_url, &source.listing);
+            let mut listing = extract_listing(&page.text, &page.final_url, &source.listing);
+            // --- zero-config: sitemap fallback (issue 5) ---
+            if listing.items.is_empty()
+                && source.listing.item.is_none()
+                && source.listing.link.is_none()
+            {
+                match sitemap::discover(fetcher, &page.final_url, source.items, &mut report.requests)
+                    .await
+                {
+                    Ok(items) => listing.items = items,
+                    Err(e) => tracing::info!(source = %source.id, error = %e, "no sitemap fallback"),
+                }
+            }
+            // --- end zero-config ---
             tracing::debug!(source = %source.id, %url, items = listing.items.len(), "listing page");
             Some((listing, Some(page.validators)))
         }

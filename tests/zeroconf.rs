@@ -240,3 +240,63 @@ fn readability_alone_on_wordpress_pages() {
     }
     eprintln!("readability alone, wp:\n{}", report.join("\n"));
 }
+
+/// A listing that shows no article links (rendered by JavaScript) falls back to the site's
+/// sitemaps: robots.txt names a sitemap index, whose child lists the posts newest first.
+#[test]
+fn empty_listing_falls_back_to_sitemaps() {
+    let server = FixtureServer::start(fixture_dir("wp"));
+    server.set_file(
+        "category/genprokuratura/index.html",
+        "<html><body><div id=app></div><script src=/app.js></script></body></html>",
+    );
+    server.set_file(
+        "robots.txt",
+        "User-agent: *\nDisallow: /wp-admin/\nSitemap: http://press.fixture/sitemap_index.xml\n",
+    );
+    server.set_file(
+        "sitemap_index.xml",
+        r#"<?xml version="1.0" encoding="UTF-8"?>
+<sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">
+<sitemap><loc>http://press.fixture/post-sitemap.xml</loc><lastmod>2025-09-24T05:12:00+00:00</lastmod></sitemap>
+</sitemapindex>"#,
+    );
+    server.set_file(
+        "post-sitemap.xml",
+        r#"<?xml version="1.0" encoding="UTF-8"?>
+<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">
+<url><loc>http://press.fixture/</loc></url>
+<url><loc>http://press.fixture/2025/09/20/zashchita-prav-predprinimatelej/</loc><lastmod>2025-09-20T04:00:00+00:00</lastmod></url>
+<url><loc>http://press.fixture/2025/09/24/v-turkestane-startoval-pervyj-mezhdunarodnyj-forum-gosudarstvennyh-obvinitelej/</loc><lastmod>2025-09-24T05:12:00+00:00</lastmod></url>
+</urlset>"#,
+    );
+    let dir = tempfile::tempdir().expect("temp dir");
+    let cfg = zero_config(dir.path(), "wp", "/category/genprokuratura/", &server.base);
+    let out = pressfeed()
+        .arg("--config")
+        .arg(&cfg)
+        .arg("refresh")
+        .timeout(Duration::from_secs(120))
+        .output()
+        .expect("run refresh");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let json = fs::read(dir.path().join("feeds/wp.json")).expect("json feed");
+    let v: serde_json::Value = serde_json::from_slice(&json).expect("JSON Feed");
+    let mut urls: Vec<String> = v["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .filter_map(|i| i["url"].as_str().map(str::to_string))
+        .collect();
+    urls.sort();
+    assert_eq!(
+        urls,
+        vec![
+            format!("{}/2025/09/20/zashchita-prav-predprinimatelej/", server.base),
+            format!(
+                "{}/2025/09/24/v-turkestane-startoval-pervyj-mezhdunarodnyj-forum-gosudarstvennyh-obvinitelej/",
+                server.base
+            ),
+        ]
+    );
+}
