@@ -36,13 +36,30 @@ static DATED_PATH: LazyLock<Regex> = LazyLock::new(|| {
 });
 /// A numeric id in the last path segment: `slug-483750`, `news_1.html`, `12345.html`, `/123`.
 static NUMERIC_SLUG: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i)(?:[-_]\d+(?:\.s?html?|\.php|\.aspx?)?|^\d{3,}(?:\.s?html?)?|^\d+\.s?html?)/?$")
-        .unwrap_or_else(|e| panic!("built-in regex: {e}"))
+    Regex::new(
+        r"(?i)(?:[-_]\d+(?:\.s?html?|\.php|\.aspx?)?|^\d{3,}(?:\.s?html?)?|^\d+\.s?html?)/?$",
+    )
+    .unwrap_or_else(|e| panic!("built-in regex: {e}"))
 });
 /// Path segments of archive, taxonomy and system pages, never articles.
 const NOT_ARTICLE_SEGMENTS: &[&str] = &[
-    "category", "tag", "tags", "author", "page", "feed", "search", "wp-login.php", "wp-admin",
-    "wp-content", "wp-json", "rubric", "rubrika", "topics", "login", "contacts", "kontakty",
+    "category",
+    "tag",
+    "tags",
+    "author",
+    "page",
+    "feed",
+    "search",
+    "wp-login.php",
+    "wp-admin",
+    "wp-content",
+    "wp-json",
+    "rubric",
+    "rubrika",
+    "topics",
+    "login",
+    "contacts",
+    "kontakty",
 ];
 const FILE_EXTENSIONS: &[&str] = &[
     ".jpg", ".jpeg", ".png", ".gif", ".webp", ".svg", ".pdf", ".doc", ".docx", ".xls", ".xlsx",
@@ -62,12 +79,24 @@ fn in_chrome(el: ElementRef<'_>) -> bool {
         let role = v.attr("role").unwrap_or("");
         matches!(name, "nav" | "aside")
             || (matches!(name, "header" | "footer") && !in_article)
-            || matches!(role, "navigation" | "banner" | "contentinfo" | "complementary")
+            || matches!(
+                role,
+                "navigation" | "banner" | "contentinfo" | "complementary"
+            )
             || v.id().is_some_and(|id| {
                 let id = id.to_ascii_lowercase();
-                ["sidebar", "secondary", "colophon", "masthead", "footer", "header", "menu", "nav"]
-                    .iter()
-                    .any(|k| id.contains(k))
+                [
+                    "sidebar",
+                    "secondary",
+                    "colophon",
+                    "masthead",
+                    "footer",
+                    "header",
+                    "menu",
+                    "nav",
+                ]
+                .iter()
+                .any(|k| id.contains(k))
             })
             || v.classes().any(|c| {
                 let c = c.to_ascii_lowercase();
@@ -77,7 +106,10 @@ fn in_chrome(el: ElementRef<'_>) -> bool {
                     || c.contains("breadcrumb")
                     || c.contains("menu")
                     || c.contains("comments")
-                    || matches!(c.as_str(), "site-footer" | "site-header" | "nav" | "navigation")
+                    || matches!(
+                        c.as_str(),
+                        "site-footer" | "site-header" | "nav" | "navigation"
+                    )
             })
     })
 }
@@ -103,7 +135,9 @@ fn excluded(u: &Url, page: &Url) -> bool {
     if bare == page_bare && u.query().is_none_or(|q| !q.contains("id=")) {
         return true;
     }
-    if u.query_pairs().any(|(k, _)| matches!(&*k, "s" | "replytocom" | "share" | "print")) {
+    if u.query_pairs()
+        .any(|(k, _)| matches!(&*k, "s" | "replytocom" | "share" | "print"))
+    {
         return true;
     }
     FILE_EXTENSIONS.iter().any(|e| path.ends_with(e))
@@ -174,7 +208,9 @@ pub fn discover_links(doc: &Html, base: &Url, page_url: &Url) -> Vec<ListingItem
             || !same_site(&u, page_url)
             || excluded(&u, page_url)
             || in_chrome(a)
-            || a.value().attr("rel").is_some_and(|r| r.contains("tag") || r.contains("category"))
+            || a.value()
+                .attr("rel")
+                .is_some_and(|r| r.contains("tag") || r.contains("category"))
         {
             continue;
         }
@@ -269,7 +305,9 @@ mod tests {
     fn url_patterns() {
         let u = |s: &str| Url::parse(s).unwrap();
         assert!(article_like_url(&u("https://x.kz/2025/09/24/slug/")));
-        assert!(article_like_url(&u("https://x.kz/news/zakon-i-poryadok-483750")));
+        assert!(article_like_url(&u(
+            "https://x.kz/news/zakon-i-poryadok-483750"
+        )));
         assert!(article_like_url(&u("http://x.kz/press/news_1.html")));
         assert!(article_like_url(&u("http://x.kz/news.php?id=77")));
         assert!(!article_like_url(&u("http://x.kz/about/")));

@@ -339,8 +339,7 @@ pub fn extract_listing(html: &str, page_url: &Url, rules: &ListingRules) -> List
             }
             if none_found {
                 for a in doc.select(&LISTING_FALLBACK) {
-                    let Some(url) = a.value().attr("href").and_then(|h| resolve(&base, h))
-                    else {
+                    let Some(url) = a.value().attr("href").and_then(|h| resolve(&base, h)) else {
                         continue;
                     };
                     let title = collapse_whitespace(&a.text().collect::<String>());
@@ -784,11 +783,12 @@ pub fn extract_article(html: &str, page_url: &Url, rules: &ArticleRules) -> RawA
     // The body: the configured container, else a known theme container, else (or when that
     // container holds much less text than the readability result) readability.
     let body = match &rules.content {
-        Some(p) => doc
-            .select(&p.selector)
-            .next()
-            .map(|e| e.id())
-            .map(|id| (clean_body(&mut doc, id, &rules.remove), selector_step(&rules.content))),
+        Some(p) => doc.select(&p.selector).next().map(|e| e.id()).map(|id| {
+            (
+                clean_body(&mut doc, id, &rules.remove),
+                selector_step(&rules.content),
+            )
+        }),
         None => zero_config_body(&mut doc, html, page_url, &rules.remove),
     };
     let (content_html, first_body_image) = match body {
@@ -873,7 +873,9 @@ fn selector_step(p: &Option<Pick>) -> String {
 }
 
 /// The first step that yields a value, with the step's name.
-fn ladder<const N: usize>(steps: [(String, Option<String>); N]) -> (Option<String>, Option<String>) {
+fn ladder<const N: usize>(
+    steps: [(String, Option<String>); N],
+) -> (Option<String>, Option<String>) {
     steps
         .into_iter()
         .find_map(|(step, v)| v.map(|v| (Some(v), Some(step))))
@@ -904,7 +906,11 @@ fn text_chars(html: &str) -> usize {
 
 /// The readability result with boilerplate removed, and its first image: the body used
 /// when no container fits (public so tests can measure it on pages that have a container).
-pub fn readable_body(html: &str, page_url: &Url, remove: &[Pick]) -> Option<(String, Option<String>)> {
+pub fn readable_body(
+    html: &str,
+    page_url: &Url,
+    remove: &[Pick],
+) -> Option<(String, Option<String>)> {
     let r = crate::readable::main_content(html, page_url)?;
     let mut rdoc = Html::parse_fragment(&r.html);
     let id = rdoc.root_element().id();
@@ -929,9 +935,8 @@ fn zero_config_body(
             .find(|e| !in_chrome(*e))
             .map(|e| (e.id(), *css))
     });
-    let from_container = container.map(|(id, css)| {
-        (clean_body(doc, id, remove), format!("container {css}"))
-    });
+    let from_container =
+        container.map(|(id, css)| (clean_body(doc, id, remove), format!("container {css}")));
     let readable = readable_body(html, page_url, remove).map(|r| (r, "readability".to_string()));
     match (from_container, readable) {
         (Some(c), Some(r)) => {

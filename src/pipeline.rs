@@ -413,11 +413,18 @@ async fn read_listing(
                 && source.listing.item.is_none()
                 && source.listing.link.is_none()
             {
-                match sitemap::discover(fetcher, &page.final_url, source.items, &mut report.requests)
-                    .await
+                match sitemap::discover(
+                    fetcher,
+                    &page.final_url,
+                    source.items,
+                    &mut report.requests,
+                )
+                .await
                 {
                     Ok(items) => listing.items = items,
-                    Err(e) => tracing::info!(source = %source.id, error = %e, "no sitemap fallback"),
+                    Err(e) => {
+                        tracing::info!(source = %source.id, error = %e, "no sitemap fallback")
+                    }
                 }
             }
             // --- end zero-config ---

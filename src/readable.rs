@@ -108,14 +108,24 @@ pub fn is_junk_text(text: &str) -> bool {
     if JUNK_EXACT.contains(&core) {
         return true;
     }
-    if JUNK_PREFIX.iter().any(|p| t.starts_with(p) || core.starts_with(p)) {
+    if JUNK_PREFIX
+        .iter()
+        .any(|p| t.starts_with(p) || core.starts_with(p))
+    {
         return true;
     }
     // Cookie banners: short, mention cookies and ask for consent or explain their use.
     t.contains("cookie")
-        && ["использ", "принять", "соглас", "we use", "accept", "consent"]
-            .iter()
-            .any(|w| t.contains(w))
+        && [
+            "использ",
+            "принять",
+            "соглас",
+            "we use",
+            "accept",
+            "consent",
+        ]
+        .iter()
+        .any(|w| t.contains(w))
 }
 
 /// Elements below `content` (never `content` itself) whose whole text is boilerplate.
@@ -162,8 +172,12 @@ mod tests {
     fn junk_text_matches_whole_short_elements_only() {
         assert!(is_junk_text("Exit mobile version"));
         assert!(is_junk_text(" - Реклама - "));
-        assert!(is_junk_text("Читайте также: Прокуроры Алматы провели приём граждан"));
-        assert!(is_junk_text("Мы используем cookie-файлы, чтобы улучшить работу сайта."));
+        assert!(is_junk_text(
+            "Читайте также: Прокуроры Алматы провели приём граждан"
+        ));
+        assert!(is_junk_text(
+            "Мы используем cookie-файлы, чтобы улучшить работу сайта."
+        ));
         assert!(is_junk_text("Tags: форум, прокуратура"));
         assert!(!is_junk_text(
             "Реклама лекарств без лицензии запрещена, напомнили в прокуратуре."
@@ -180,9 +194,19 @@ mod tests {
             signature(html, &DEFAULT_SIGNATURE).as_deref(),
             Some("Пресс-служба Генеральной прокуратуры")
         );
-        assert_eq!(signature("<p>Пресс-служба сообщает, что…</p><p>Конец.</p>", &DEFAULT_SIGNATURE), None);
         assert_eq!(
-            signature("<p>ҚР Бас прокуратурасы</p><p>Баспасөз қызметі</p>", &DEFAULT_SIGNATURE).as_deref(),
+            signature(
+                "<p>Пресс-служба сообщает, что…</p><p>Конец.</p>",
+                &DEFAULT_SIGNATURE
+            ),
+            None
+        );
+        assert_eq!(
+            signature(
+                "<p>ҚР Бас прокуратурасы</p><p>Баспасөз қызметі</p>",
+                &DEFAULT_SIGNATURE
+            )
+            .as_deref(),
             Some("Баспасөз қызметі")
         );
     }

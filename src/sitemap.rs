@@ -209,7 +209,10 @@ mod tests {
         let r = "User-agent: *\nDisallow: /wp-admin/\nSitemap: https://x.kz/sitemap_index.xml\nsitemap:/news-sitemap.xml\n";
         assert_eq!(
             robots_sitemaps(r, &u("https://x.kz/")),
-            vec![u("https://x.kz/sitemap_index.xml"), u("https://x.kz/news-sitemap.xml")]
+            vec![
+                u("https://x.kz/sitemap_index.xml"),
+                u("https://x.kz/news-sitemap.xml")
+            ]
         );
     }
 
@@ -226,7 +229,10 @@ mod tests {
         };
         newest_first(&mut e);
         let locs: Vec<&str> = e.iter().map(|e| e.loc.as_str()).collect();
-        assert_eq!(locs, ["https://x.kz/b/", "https://x.kz/a/", "https://x.kz/c/"]);
+        assert_eq!(
+            locs,
+            ["https://x.kz/b/", "https://x.kz/a/", "https://x.kz/c/"]
+        );
         assert_eq!(e[0].title.as_deref(), Some("Б"));
 
         let idx = r#"<sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9"><sitemap><loc>/wp-sitemap-posts-post-1.xml</loc></sitemap></sitemapindex>"#;

@@ -200,7 +200,11 @@ fn check(fixture: &str, listing: &str) {
     eprintln!("{fixture} body similarity:\n{}", report.join("\n"));
 
     let feeds = String::from_utf8_lossy(&all_feeds);
-    for junk in BUILTIN_JUNK.iter().map(|s| s.to_string()).chain(expected.body_excludes_all) {
+    for junk in BUILTIN_JUNK
+        .iter()
+        .map(|s| s.to_string())
+        .chain(expected.body_excludes_all)
+    {
         assert!(!feeds.contains(&junk), "{fixture}: {junk:?} in a feed");
     }
 }
@@ -236,7 +240,12 @@ fn readability_alone_on_wordpress_pages() {
             pressfeed::extract::readable_body(&html, &url, &[]).expect("readability finds a body");
         let sim = similarity(&plain(&body), &plain(&t.text));
         report.push(format!("{sim:.3} {}", t.id));
-        assert!(sim >= MIN_SIMILARITY, "{}: {sim:.3}\n{}", t.id, plain(&body));
+        assert!(
+            sim >= MIN_SIMILARITY,
+            "{}: {sim:.3}\n{}",
+            t.id,
+            plain(&body)
+        );
     }
     eprintln!("readability alone, wp:\n{}", report.join("\n"));
 }
@@ -279,7 +288,11 @@ fn empty_listing_falls_back_to_sitemaps() {
         .timeout(Duration::from_secs(120))
         .output()
         .expect("run refresh");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let json = fs::read(dir.path().join("feeds/wp.json")).expect("json feed");
     let v: serde_json::Value = serde_json::from_slice(&json).expect("JSON Feed");
     let mut urls: Vec<String> = v["items"]
@@ -292,7 +305,10 @@ fn empty_listing_falls_back_to_sitemaps() {
     assert_eq!(
         urls,
         vec![
-            format!("{}/2025/09/20/zashchita-prav-predprinimatelej/", server.base),
+            format!(
+                "{}/2025/09/20/zashchita-prav-predprinimatelej/",
+                server.base
+            ),
             format!(
                 "{}/2025/09/24/v-turkestane-startoval-pervyj-mezhdunarodnyj-forum-gosudarstvennyh-obvinitelej/",
                 server.base
