@@ -921,6 +921,9 @@ pub fn readable_body(
 /// container is the wrong element (a teaser, a caption) and readability is right.
 const CONTAINER_MIN_SHARE: f64 = 0.5;
 
+/// Text length from which a known theme container is trusted without asking readability.
+const CONTAINER_TRUSTED_CHARS: usize = 2000;
+
 /// The body when no content selector is configured: a known theme container, unless it is
 /// missing or much shorter than what readability finds.
 #[allow(clippy::type_complexity)]
@@ -937,6 +940,13 @@ fn zero_config_body(
     });
     let from_container =
         container.map(|(id, css)| (clean_body(doc, id, remove), format!("container {css}")));
+    // A container this long cannot be "much shorter" than any plausible article, so the
+    // second parse readability costs is skipped.
+    if let Some(c) = &from_container
+        && text_chars(&c.0.0) >= CONTAINER_TRUSTED_CHARS
+    {
+        return from_container;
+    }
     let readable = readable_body(html, page_url, remove).map(|r| (r, "readability".to_string()));
     match (from_container, readable) {
         (Some(c), Some(r)) => {

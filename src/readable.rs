@@ -159,8 +159,7 @@ pub fn signature(content_html: &str, pattern: &Regex) -> Option<String> {
         // Innermost blocks only: a wrapper's text is its children's text.
         .filter(|e| e.select(&BLOCKS).nth(1).is_none())
         .map(|e| collapse_whitespace(&e.text().collect::<String>()))
-        .filter(|t| !t.is_empty())
-        .last()?;
+        .rfind(|t| !t.is_empty())?;
     (last.chars().count() <= 120 && pattern.is_match(&last)).then_some(last)
 }
 
