@@ -1006,10 +1006,12 @@ fn clean_content(doc: &mut Html, content: NodeId, remove: &[Pick]) {
             )
         });
         if let Some(src) = src {
-            e.attrs.push((
-                html5ever::QualName::new(None, html5ever::ns!(), html5ever::local_name!("src")),
-                src.into(),
-            ));
+            // scraper finds attributes by binary search: insert in sorted position, or
+            // `attr("src")` (the first body image, the sanitizer's view) misses it.
+            let name =
+                html5ever::QualName::new(None, html5ever::ns!(), html5ever::local_name!("src"));
+            let at = e.attrs.partition_point(|(n, _)| *n < name);
+            e.attrs.insert(at, (name, src.into()));
         }
     }
 }
@@ -1029,5 +1031,20 @@ mod tests {
         assert!(Pick::parse("div[").is_err());
         assert!(Pick::parse("img@").is_err());
         assert!(Pick::parse("  ").is_err());
+    }
+}
+#[cfg(test)]
+mod body_image_tests {
+    #[test]
+    fn first_body_image_survives_lazy_image_rewrite() {
+        let html = r#"<html><body><table><tr><td class="content"><p>Текст.</p>
+            <p><img src="../images/x.jpg" width="200" alt=""></p></td></tr></table></body></html>"#;
+        let url = url::Url::parse("http://x.kz/press/news_1.html").unwrap();
+        let rules = crate::config::ArticleRules {
+            content: Some(super::Pick::parse("td.content").unwrap()),
+            ..Default::default()
+        };
+        let raw = super::extract_article(html, &url, &rules);
+        assert_eq!(raw.image.as_deref(), Some("../images/x.jpg"));
     }
 }

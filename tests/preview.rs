@@ -140,6 +140,13 @@ fn legacy_article_zero_config_and_with_source() {
         )
     );
     assert_eq!(f(&v, "content").1, "readability");
+    assert_eq!(
+        f(&v, "image"),
+        (
+            &Value::from(server.url("/images/x.jpg")),
+            &Value::from("first body image")
+        )
+    );
     assert!(
         v["article"]["body_start"]
             .as_str()
