@@ -62,6 +62,18 @@ pub enum Command {
     /// Run as a service: scrape each source on its schedule and serve the feeds over HTTP.
     /// SIGHUP reloads the configuration; SIGTERM/SIGINT stop gracefully.
     Run,
+    /// Show what would be extracted from one page (a listing or an article) and which
+    /// selector or structured-data step produced each field. Writes nothing.
+    Preview {
+        /// The page to look at: a listing page or an article.
+        url: String,
+        /// Use this source's selectors and time zone (else zero-config, UTC).
+        #[arg(long = "source", short = 's', value_name = "ID")]
+        source: Option<String>,
+        /// Machine-readable output (sorted keys, stable; see the `preview` module docs).
+        #[arg(long)]
+        json: bool,
+    },
     /// Rewrite the feed files from the store without touching the network.
     Render {
         /// Only these sources (repeatable); all when absent.
@@ -90,6 +102,96 @@ impl Exit {
             Exit::SourceFailed => 1,
             Exit::Runtime => 2,
             Exit::Config => 78,
+        }
+    }
+}
+
+/// A zero-config source for `url` (UTC, no selectors): what `preview` uses without
+/// `--source`. Built through the config parser so every default is the documented one.
+fn zero_config_source(url: &url::Url) -> Result<Config, ConfigError> {
+    // `Url` serializes with quotes and backslashes percent-encoded, so it is a safe TOML
+    // basic string.
+    let text = format!(
+        "[[source]]\nid = \"preview\"\ntitle = \"preview\"\ntimezone = \"UTC\"\n\
+         listing_urls = [\"{url}\"]\n"
+    );
+    Config::parse(&text, std::path::Path::new("<preview>"))
+}
+
+/// `pressfeed preview`: fetch, extract, print; never touches the store or the feeds.
+fn preview(cli: &Cli, url: &str, source: Option<&str>, json: bool) -> Exit {
+    let url = match url::Url::parse(url) {
+        Ok(u) if matches!(u.scheme(), "http" | "https") => u,
+        _ => {
+            eprintln!("pressfeed: preview needs an absolute http(s) URL, got {url:?}");
+            return Exit::Runtime;
+        }
+    };
+    let synthetic = match zero_config_source(&url) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("pressfeed: {e}");
+            return Exit::Runtime;
+        }
+    };
+    // The config file is optional without --source: it only contributes HTTP settings.
+    let config = match (source, cli.config.exists()) {
+        (Some(_), _) | (None, true) => match load(cli) {
+            Ok(c) => Some(c),
+            Err(e) => return e,
+        },
+        (None, false) => None,
+    };
+    let settings = config.as_ref().unwrap_or(&synthetic).settings.clone();
+    let src = match source {
+        Some(id) => match config
+            .as_ref()
+            .and_then(|c| c.sources.iter().find(|s| s.id == id))
+        {
+            Some(s) => s.clone(),
+            None => {
+                eprintln!("pressfeed: no source {id:?} in {}", cli.config.display());
+                return Exit::Config;
+            }
+        },
+        None => match synthetic.sources.first() {
+            Some(s) => s.clone(),
+            None => return Exit::Runtime,
+        },
+    };
+    let fetcher = match Fetcher::new(&settings) {
+        Ok(f) => f,
+        Err(e) => {
+            eprintln!("pressfeed: {e}");
+            return Exit::Runtime;
+        }
+    };
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("pressfeed: cannot start the async runtime: {e}");
+            return Exit::Runtime;
+        }
+    };
+    let now = chrono::Utc::now();
+    match runtime.block_on(crate::preview::preview(&fetcher, &url, &src, now)) {
+        Ok(report) => {
+            if json {
+                match serde_json::to_string_pretty(&report) {
+                    Ok(s) => println!("{s}"),
+                    Err(e) => {
+                        eprintln!("pressfeed: {e}");
+                        return Exit::Runtime;
+                    }
+                }
+            } else {
+                print!("{}", crate::preview::render_text(&report));
+            }
+            Exit::Ok
+        }
+        Err(e) => {
+            eprintln!("pressfeed: {e}");
+            Exit::SourceFailed
         }
     }
 }
@@ -174,6 +276,7 @@ pub fn run(cli: Cli) -> Exit {
             };
             runtime.block_on(crate::daemon::run(cli.config.clone(), config))
         }
+        Command::Preview { url, source, json } => preview(&cli, url, source.as_deref(), *json),
         Command::Render { sources } => {
             let config = match load(&cli) {
                 Ok(c) => c,

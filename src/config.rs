@@ -158,6 +158,9 @@ pub struct ArticleRules {
     pub image: Option<Pick>,
     /// Boilerplate removed from the content before sanitizing.
     pub remove: Vec<Pick>,
+    /// `signature_pattern`: the closing signature line that becomes the author when the page
+    /// names none; `None` means the built-in "Пресс-служба …" / "Баспасөз қызметі …".
+    pub signature: Option<regex::Regex>,
 }
 
 impl Config {
@@ -319,6 +322,7 @@ struct RawArticle {
     categories: Option<Spanned<String>>,
     image: Option<Spanned<String>>,
     remove: Option<Vec<Spanned<String>>>,
+    signature_pattern: Option<Spanned<String>>,
 }
 
 // ---- validation ----------------------------------------------------------------------------
@@ -760,6 +764,14 @@ impl Ctx<'_> {
             categories: pick(a.categories, "article.categories")?,
             image: pick(a.image, "article.image")?,
             remove,
+            signature: a
+                .signature_pattern
+                .map(|v| {
+                    regex::Regex::new(v.get_ref()).map_err(|e| {
+                        self.err(v.span(), k("article.signature_pattern"), e.to_string())
+                    })
+                })
+                .transpose()?,
         };
 
         let base = Source {
@@ -1394,7 +1406,8 @@ listing_urls = ["https://example.kz/news/"]
                 "body",
                 "source[0].article.body",
                 "unknown key \"body\", expected one of \"title\", \"content\", \"date\", \
-                 \"modified\", \"author\", \"categories\", \"image\", \"remove\""
+                 \"modified\", \"author\", \"categories\", \"image\", \"remove\", \
+                 \"signature_pattern\""
             )
         );
     }

@@ -111,11 +111,12 @@ static BUILTIN_JUNK: LazyLock<Selector> = LazyLock::new(|| {
          .a2a_kit, .addtoany_list, .share-buttons, .social-share, .td-a-rec, .td-post-sharing, \
          .yarpp-related, .related-posts, .crp_related, #amp-mobile-version-switcher, \
          .amp-wp-footer, .amp-wp-article-footer, .back-to-top, i-amphtml-sizer, \
-         [aria-hidden=true]",
+         [aria-hidden=true], #cookie-notice, .cookie-notice, .cookie-banner, #cookie-law-info-bar, \
+         .popular-posts, .wp-block-latest-posts, .print-link, .subscribe-box, .mobile-version",
     )
 });
 
-static CONTENT_FALLBACK: LazyLock<Vec<Selector>> = LazyLock::new(|| {
+static CONTENT_FALLBACK: LazyLock<Vec<(&'static str, Selector)>> = LazyLock::new(|| {
     [
         "[itemprop=articleBody]",
         ".entry-content",
@@ -130,7 +131,7 @@ static CONTENT_FALLBACK: LazyLock<Vec<Selector>> = LazyLock::new(|| {
         "main",
     ]
     .iter()
-    .map(|c| sel(c))
+    .map(|c| (*c, sel(c)))
     .collect()
 });
 
@@ -498,6 +499,30 @@ pub fn extract_listing(html: &str, page_url: &Url, rules: &ListingRules) -> List
                 });
             }
         }
+        // Zero-config: links that look like articles; the old theme-selector fallback only
+        // when discovery finds nothing (a page with a single unusual entry).
+        None if rules.link.is_none() => {
+            let found = crate::discover::discover_links(&doc, &base, page_url);
+            let none_found = found.is_empty();
+            for item in found {
+                push(item);
+            }
+            if none_found {
+                for a in doc.select(&LISTING_FALLBACK) {
+                    let Some(url) = a.value().attr("href").and_then(|h| resolve(&base, h)) else {
+                        continue;
+                    };
+                    let title = collapse_whitespace(&a.text().collect::<String>());
+                    push(ListingItem {
+                        url,
+                        title: (!title.is_empty()).then_some(title),
+                        date_text: None,
+                        summary: None,
+                        image: None,
+                    });
+                }
+            }
+        }
         None => {
             for a in doc.select(&LISTING_FALLBACK) {
                 let Some(url) = a.value().attr("href").and_then(|h| resolve(&base, h)) else {
@@ -753,32 +778,46 @@ pub fn extract_article(html: &str, page_url: &Url, rules: &ArticleRules) -> RawA
     let root = doc.root_element();
     let ld = json_ld(&doc);
     let site_name = meta(&doc, "og:site_name");
+    let mut provenance: Vec<(&'static str, String)> = Vec::new();
 
-    let canonical = doc
-        .select(&LINK_CANONICAL)
-        .find_map(|l| l.value().attr("href").map(str::to_string))
-        .or_else(|| meta(&doc, "og:url"))
-        .or(ld.url.clone());
+    let (canonical, step) = ladder([
+        (
+            "link rel=canonical".to_string(),
+            doc.select(&LINK_CANONICAL)
+                .find_map(|l| l.value().attr("href").map(str::to_string)),
+        ),
+        ("og:url".into(), meta(&doc, "og:url")),
+        ("json-ld mainEntityOfPage".into(), ld.url.clone()),
+    ]);
+    note(&mut provenance, "canonical", step);
 
     let selected_title = rules.title.as_ref().and_then(|p| p.first(root));
     let mut hits = Hits {
         title: selected_title.is_some(),
         ..Hits::default()
     };
-    let title = selected_title
-        .or(ld.headline.clone())
-        .or_else(|| meta(&doc, "og:title").map(|t| strip_site_suffix(&t, site_name.as_deref())))
-        .or_else(|| {
+    let (title, step) = ladder([
+        (selector_step(&rules.title), selected_title),
+        ("json-ld headline".into(), ld.headline.clone()),
+        (
+            "og:title".into(),
+            meta(&doc, "og:title").map(|t| strip_site_suffix(&t, site_name.as_deref())),
+        ),
+        (
+            "h1".into(),
             doc.select(&H1)
                 .map(|h| collapse_whitespace(&h.text().collect::<String>()))
-                .find(|t| !t.is_empty())
-        })
-        .or_else(|| {
+                .find(|t| !t.is_empty()),
+        ),
+        (
+            "title".into(),
             doc.select(&TITLE)
                 .next()
                 .map(|t| collapse_whitespace(&t.text().collect::<String>()))
-                .map(|t| strip_site_suffix(&t, site_name.as_deref()))
-        });
+                .map(|t| strip_site_suffix(&t, site_name.as_deref())),
+        ),
+    ]);
+    note(&mut provenance, "title", step);
 
     let mut published = Vec::new();
     if let Some(p) = &rules.date {
@@ -843,64 +882,119 @@ pub fn extract_article(html: &str, page_url: &Url, rules: &ArticleRules) -> RawA
         meta(&doc, "og:updated_time"),
         "meta og:updated_time",
     );
+    for (field, dates, pick) in [
+        ("published", &published, &rules.date),
+        ("modified", &modified, &rules.modified),
+    ] {
+        if let Some(first) = dates.first() {
+            let step = match first.origin {
+                "selector" => selector_step(pick),
+                o => o.to_string(),
+            };
+            provenance.push((field, step));
+        }
+    }
 
     let selected_author = rules.author.as_ref().and_then(|p| p.first(root));
     hits.author = selected_author.is_some();
-    let author = selected_author
-        .or(ld.author.clone())
-        .or_else(|| meta(&doc, "author"))
-        .or_else(|| first_article_text(&doc, &AUTHOR_FALLBACK));
+    let (mut author, step) = ladder([
+        (selector_step(&rules.author), selected_author),
+        ("json-ld author".into(), ld.author.clone()),
+        ("meta author".into(), meta(&doc, "author")),
+        (
+            "theme byline".into(),
+            first_article_text(&doc, &AUTHOR_FALLBACK),
+        ),
+    ]);
+    note(&mut provenance, "author", step);
 
-    let categories = dedup(match &rules.categories {
-        Some(p) => p.all(root),
-        None if !ld.sections.is_empty() => ld.sections.clone(),
+    let (categories, step) = match &rules.categories {
+        Some(p) => (p.all(root), selector_step(&rules.categories)),
+        None if !ld.sections.is_empty() => (ld.sections.clone(), "json-ld articleSection".into()),
         None => {
             let mut c = metas(&doc, "article:section");
             c.extend(metas(&doc, "article:tag"));
             if c.is_empty() {
-                c = doc
+                let c = doc
                     .select(&CATEGORY_FALLBACK)
                     .filter(|e| !in_chrome(*e))
                     .map(|e| collapse_whitespace(&e.text().collect::<String>()))
                     .filter(|t| !t.is_empty())
                     .collect();
+                (c, "theme category links".into())
+            } else {
+                (c, "meta article:section/tag".into())
             }
-            c
         }
-    });
+    };
+    let categories = dedup(categories);
+    if !categories.is_empty() {
+        provenance.push(("categories", step));
+    }
 
     hits.categories = !categories.is_empty();
     let configured_image = rules.image.as_ref().and_then(|p| pick_image(p, root));
     hits.image = configured_image.is_some();
-    let language = doc
-        .select(&HTML_LANG)
-        .next()
-        .and_then(|h| h.value().attr("lang"))
-        .map(str::to_string)
-        .or_else(|| meta(&doc, "og:locale").map(|l| l.replace('_', "-")));
+    let (language, step) = ladder([
+        (
+            "html@lang".into(),
+            doc.select(&HTML_LANG)
+                .next()
+                .and_then(|h| h.value().attr("lang"))
+                .map(str::to_string),
+        ),
+        (
+            "og:locale".into(),
+            meta(&doc, "og:locale").map(|l| l.replace('_', "-")),
+        ),
+    ]);
+    note(&mut provenance, "language", step);
 
-    // The body: find the container, cut the boilerplate out of the tree, fix lazy images.
-    let content_id = match &rules.content {
-        Some(p) => doc.select(&p.selector).next().map(|e| e.id()),
-        None => CONTENT_FALLBACK
-            .iter()
-            .find_map(|s| doc.select(s).next().map(|e| e.id())),
+    // The body: the configured container, else a known theme container, else (or when that
+    // container holds much less text than the readability result) readability.
+    let body = match &rules.content {
+        Some(p) => doc.select(&p.selector).next().map(|e| e.id()).map(|id| {
+            (
+                clean_body(&mut doc, id, &rules.remove),
+                selector_step(&rules.content),
+            )
+        }),
+        None => zero_config_body(&mut doc, html, page_url, &rules.remove),
     };
-    let mut first_body_image = None;
-    let content_html = content_id.map(|id| {
-        clean_content(&mut doc, id, &rules.remove);
-        let el = ElementRef::wrap(doc.tree.get(id).expect("node id from this tree"))
-            .expect("content node is an element");
-        first_body_image = el.select(&IMG).find_map(img_src);
-        el.inner_html()
-    });
+    let (content_html, first_body_image) = match body {
+        Some(((content, img), step)) => {
+            provenance.push(("content", step));
+            (Some(content), img)
+        }
+        None => (None, None),
+    };
 
-    let image = configured_image
-        .or_else(|| meta(&doc, "og:image"))
-        .or(ld.image)
-        .or_else(|| meta(&doc, "twitter:image"))
-        .or(first_body_image)
-        .filter(|i| !i.starts_with("data:"));
+    // A closing "Пресс-служба …" line names the author when nothing else did; it stays in
+    // the body.
+    if author.is_none()
+        && let Some(html) = &content_html
+    {
+        let pattern = rules
+            .signature
+            .as_ref()
+            .unwrap_or(&crate::readable::DEFAULT_SIGNATURE);
+        author = crate::readable::signature(html, pattern);
+        if author.is_some() {
+            provenance.push(("author", "signature line".into()));
+        }
+    }
+
+    let (image, step) = ladder([
+        (selector_step(&rules.image), configured_image),
+        ("og:image".into(), meta(&doc, "og:image")),
+        ("json-ld image".into(), ld.image),
+        ("twitter:image".into(), meta(&doc, "twitter:image")),
+        ("first body image".into(), first_body_image),
+    ]);
+    let image = image.filter(|i| !i.starts_with("data:"));
+    if image.is_some() {
+        note(&mut provenance, "image", step);
+    }
 
     let mut selector_misses = Vec::new();
     for (name, configured, hit) in [
@@ -936,6 +1030,104 @@ pub fn extract_article(html: &str, page_url: &Url, rules: &ArticleRules) -> RawA
         categories,
         image,
         language,
+        provenance,
+    }
+}
+
+/// The provenance name of a configured selector step.
+fn selector_step(p: &Option<Pick>) -> String {
+    match p {
+        Some(p) => format!("selector {}", p.raw),
+        None => "selector".into(),
+    }
+}
+
+/// The first step that yields a value, with the step's name.
+fn ladder<const N: usize>(
+    steps: [(String, Option<String>); N],
+) -> (Option<String>, Option<String>) {
+    steps
+        .into_iter()
+        .find_map(|(step, v)| v.map(|v| (Some(v), Some(step))))
+        .unwrap_or((None, None))
+}
+
+fn note(provenance: &mut Vec<(&'static str, String)>, field: &'static str, step: Option<String>) {
+    if let Some(step) = step {
+        provenance.push((field, step));
+    }
+}
+
+/// Cleans the container `id` and returns its inner HTML and its first real image.
+fn clean_body(doc: &mut Html, id: NodeId, remove: &[Pick]) -> (String, Option<String>) {
+    clean_content(doc, id, remove);
+    match doc.tree.get(id).and_then(ElementRef::wrap) {
+        Some(el) => (el.inner_html(), el.select(&IMG).find_map(img_src)),
+        None => (String::new(), None),
+    }
+}
+
+fn text_chars(html: &str) -> usize {
+    let frag = Html::parse_fragment(html);
+    collapse_whitespace(&frag.root_element().text().collect::<String>())
+        .chars()
+        .count()
+}
+
+/// The readability result with boilerplate removed, and its first image: the body used
+/// when no container fits (public so tests can measure it on pages that have a container).
+pub fn readable_body(
+    html: &str,
+    page_url: &Url,
+    remove: &[Pick],
+) -> Option<(String, Option<String>)> {
+    let r = crate::readable::main_content(html, page_url)?;
+    let mut rdoc = Html::parse_fragment(&r.html);
+    let id = rdoc.root_element().id();
+    Some(clean_body(&mut rdoc, id, remove))
+}
+
+/// A theme container's text shorter than this share of readability's result means the
+/// container is the wrong element (a teaser, a caption) and readability is right.
+const CONTAINER_MIN_SHARE: f64 = 0.5;
+
+/// Text length from which a known theme container is trusted without asking readability.
+const CONTAINER_TRUSTED_CHARS: usize = 2000;
+
+/// The body when no content selector is configured: a known theme container, unless it is
+/// missing or much shorter than what readability finds.
+#[allow(clippy::type_complexity)]
+fn zero_config_body(
+    doc: &mut Html,
+    html: &str,
+    page_url: &Url,
+    remove: &[Pick],
+) -> Option<((String, Option<String>), String)> {
+    let container = CONTENT_FALLBACK.iter().find_map(|(css, s)| {
+        doc.select(s)
+            .find(|e| !in_chrome(*e))
+            .map(|e| (e.id(), *css))
+    });
+    let from_container =
+        container.map(|(id, css)| (clean_body(doc, id, remove), format!("container {css}")));
+    // A container this long cannot be "much shorter" than any plausible article, so the
+    // second parse readability costs is skipped.
+    if let Some(c) = &from_container
+        && text_chars(&c.0.0) >= CONTAINER_TRUSTED_CHARS
+    {
+        return from_container;
+    }
+    let readable = readable_body(html, page_url, remove).map(|r| (r, "readability".to_string()));
+    match (from_container, readable) {
+        (Some(c), Some(r)) => {
+            let (cn, rn) = (text_chars(&c.0.0), text_chars(&r.0.0));
+            if (cn as f64) < CONTAINER_MIN_SHARE * rn as f64 {
+                Some(r)
+            } else {
+                Some(c)
+            }
+        }
+        (c, r) => c.or(r),
     }
 }
 
@@ -949,6 +1141,8 @@ fn clean_content(doc: &mut Html, content: NodeId, remove: &[Pick]) {
     for p in remove {
         doomed.extend(el.select(&p.selector).map(|e| e.id()));
     }
+    // Text rules last: "Читайте также:", "- Реклама -" blocks that carry no tell-tale class.
+    doomed.extend(crate::readable::junk_text_nodes(doc, content));
     let images: Vec<(NodeId, Option<String>)> =
         el.select(&IMG).map(|e| (e.id(), img_src(e))).collect();
     for id in doomed {
@@ -982,10 +1176,12 @@ fn clean_content(doc: &mut Html, content: NodeId, remove: &[Pick]) {
             )
         });
         if let Some(src) = src {
-            e.attrs.push((
-                html5ever::QualName::new(None, html5ever::ns!(), html5ever::local_name!("src")),
-                src.into(),
-            ));
+            // scraper finds attributes by binary search: insert in sorted position, or
+            // `attr("src")` (the first body image, the sanitizer's view) misses it.
+            let name =
+                html5ever::QualName::new(None, html5ever::ns!(), html5ever::local_name!("src"));
+            let at = e.attrs.partition_point(|(n, _)| *n < name);
+            e.attrs.insert(at, (name, src.into()));
         }
     }
 }
@@ -1005,5 +1201,20 @@ mod tests {
         assert!(Pick::parse("div[").is_err());
         assert!(Pick::parse("img@").is_err());
         assert!(Pick::parse("  ").is_err());
+    }
+}
+#[cfg(test)]
+mod body_image_tests {
+    #[test]
+    fn first_body_image_survives_lazy_image_rewrite() {
+        let html = r#"<html><body><table><tr><td class="content"><p>Текст.</p>
+            <p><img src="../images/x.jpg" width="200" alt=""></p></td></tr></table></body></html>"#;
+        let url = url::Url::parse("http://x.kz/press/news_1.html").unwrap();
+        let rules = crate::config::ArticleRules {
+            content: Some(super::Pick::parse("td.content").unwrap()),
+            ..Default::default()
+        };
+        let raw = super::extract_article(html, &url, &rules);
+        assert_eq!(raw.image.as_deref(), Some("../images/x.jpg"));
     }
 }

@@ -38,12 +38,18 @@
 //!   [`model::RawArticle`].
 //! - [`jsonapi`]: `kind = "json"` sources: paged JSON APIs mapped by field paths.
 //! - [`text`]: small text helpers shared by extract, normalize and render.
+//! - [`discover`]: zero-config listing: article links found without selectors.
+//! - [`readable`]: zero-config body: readability main content, text boilerplate rules,
+//!   signature line as author.
+//! - [`sitemap`]: article URLs from robots.txt / sitemap.xml / Google News sitemaps.
+//! - [`preview`]: `pressfeed preview URL`: what would be extracted, and from where.
 
 pub mod cli;
 pub mod config;
 pub mod daemon;
 pub mod dates;
 pub mod decode;
+pub mod discover;
 pub mod extract;
 pub mod fetch;
 pub mod jsonapi;
@@ -52,10 +58,13 @@ pub mod metrics;
 pub mod model;
 pub mod normalize;
 pub mod pipeline;
+pub mod preview;
+pub mod readable;
 pub mod render;
 pub mod robots;
 pub mod schedule;
 pub mod serve;
+pub mod sitemap;
 pub mod store;
 pub mod text;
 pub mod wordpress;

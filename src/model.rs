@@ -43,6 +43,10 @@ pub struct RawArticle {
     pub language: Option<String>,
     /// Configured selectors that matched nothing on this page (selector-drift signal).
     pub selector_misses: Vec<&'static str>,
+    /// Which ladder step produced each field, for `preview`: (field, step), e.g.
+    /// `("title", "selector h1.entry-title")`, `("content", "readability")`. Fields that
+    /// were not found are absent.
+    pub provenance: Vec<(&'static str, String)>,
 }
 
 /// A normalized article, ready to store and render.

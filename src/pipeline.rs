@@ -23,6 +23,7 @@ use crate::fetch::{Fetcher, Outcome, RequestPolicy, Validators};
 use crate::model::ListingItem;
 use crate::normalize::{canonical_url, normalize};
 use crate::render::{FeedMeta, FeedModel, write_feeds};
+use crate::sitemap;
 use crate::store::{Store, StoreError, Upsert};
 
 /// A store shared by the tasks of a run (SQLite connections are not `Sync`; every
@@ -431,7 +432,10 @@ async fn read_listing(
     let fetched = match reuse {
         Some(outcome) => outcome,
         None => {
-            let validators = lock(store).validators(&source.id, url.as_str()).ok().flatten();
+            let validators = lock(store)
+                .validators(&source.id, url.as_str())
+                .ok()
+                .flatten();
             report.requests += 1;
             fetcher
                 .get_html_for(url, validators.as_ref(), policy(source))
@@ -445,7 +449,8 @@ async fn read_listing(
             let stored = lock(store).listing(&source.id, url.as_str()).ok().flatten();
             if stored.is_none() {
                 // Validators without a remembered page: forget them, read it in full next time.
-                let _ = lock(store).set_validators(&source.id, url.as_str(), &Validators::default());
+                let _ =
+                    lock(store).set_validators(&source.id, url.as_str(), &Validators::default());
                 errors.push(format!(
                     "GET {url}: 304 for a page never stored; retry next run"
                 ));
@@ -455,7 +460,27 @@ async fn read_listing(
             stored.map(|l| (l, None))
         }
         Ok(Outcome::Fetched(page)) => {
-            let listing = extract_listing(&page.text, &page.final_url, &source.listing);
+            let mut listing = extract_listing(&page.text, &page.final_url, &source.listing);
+            // --- zero-config: sitemap fallback (issue 5) ---
+            if listing.items.is_empty()
+                && source.listing.item.is_none()
+                && source.listing.link.is_none()
+            {
+                match sitemap::discover(
+                    fetcher,
+                    &page.final_url,
+                    source.items,
+                    &mut report.requests,
+                )
+                .await
+                {
+                    Ok(items) => listing.items = items,
+                    Err(e) => {
+                        tracing::info!(source = %source.id, error = %e, "no sitemap fallback")
+                    }
+                }
+            }
+            // --- end zero-config ---
             tracing::debug!(source = %source.id, %url, items = listing.items.len(), "listing page");
             Some((listing, Some(page.validators)))
         }

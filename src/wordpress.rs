@@ -358,6 +358,7 @@ pub fn map_post(p: &Value, source: &Source) -> Option<ApiItem> {
         categories,
         image: str_at(p, &["_embedded", "wp:featuredmedia", "0", "source_url"]).map(str::to_string),
         language: Some(source.language.clone()),
+        provenance: vec![("article", "wordpress rest api".into())],
         selector_misses: Vec::new(),
     };
     let fingerprint = hex::encode(&Sha256::digest(p.to_string().as_bytes())[..12]);

@@ -160,7 +160,10 @@ async fn detect(
     st: &mut RunState<'_>,
 ) -> Option<Url> {
     let first = source.listing_urls.first()?;
-    let validators = lock(store).validators(&source.id, first.as_str()).ok().flatten();
+    let validators = lock(store)
+        .validators(&source.id, first.as_str())
+        .ok()
+        .flatten();
     st.report.requests += 1;
     let outcome = match fetcher
         .get_html_for(first, validators.as_ref(), policy(source))

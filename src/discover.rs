@@ -1,0 +1,341 @@
+//! Zero-config listing: finds the article links on a listing page without selectors.
+//!
+//! A link is an article link when it stays on the site, sits outside page chrome (navigation,
+//! header, footer, sidebar, pagination) and either its URL looks like an article (a dated
+//! path such as `/2025/09/24/slug/`, a numeric id such as `-483750`, `news_1.html`, `?id=7`)
+//! or it sits in a repeated card structure (the same ancestor path at least
+//! [`MIN_REPEATS`] times, as in a list of posts). Category, tag, author and pagination links
+//! never qualify. Links are de-duplicated in page order.
+
+use std::collections::HashMap;
+use std::sync::LazyLock;
+
+use regex::Regex;
+use scraper::{ElementRef, Html, Selector};
+use url::Url;
+
+use crate::model::ListingItem;
+use crate::text::collapse_whitespace;
+
+/// How many links must share an ancestor path to count as a list of cards.
+pub const MIN_REPEATS: usize = 3;
+
+static LINKS: LazyLock<Selector> = LazyLock::new(|| sel("a[href]"));
+static TIME: LazyLock<Selector> = LazyLock::new(|| sel("time"));
+static DATE_TEXT: LazyLock<Selector> = LazyLock::new(|| {
+    sel(".posted-on, .entry-date, .post-date, .news-date, .article-date, .date, [class*=date]")
+});
+
+fn sel(css: &str) -> Selector {
+    Selector::parse(css).unwrap_or_else(|e| panic!("built-in selector {css:?}: {e}"))
+}
+
+static DATED_PATH: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"/(?:19|20)\d{2}/(?:0?[1-9]|1[0-2])/(?:(?:0?[1-9]|[12]\d|3[01])/)?[^/]+")
+        .unwrap_or_else(|e| panic!("built-in regex: {e}"))
+});
+/// A numeric id in the last path segment: `slug-483750`, `news_1.html`, `12345.html`, `/123`.
+static NUMERIC_SLUG: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r"(?i)(?:[-_]\d+(?:\.s?html?|\.php|\.aspx?)?|^\d{3,}(?:\.s?html?)?|^\d+\.s?html?)/?$",
+    )
+    .unwrap_or_else(|e| panic!("built-in regex: {e}"))
+});
+/// Path segments of archive, taxonomy and system pages, never articles.
+const NOT_ARTICLE_SEGMENTS: &[&str] = &[
+    "category",
+    "tag",
+    "tags",
+    "author",
+    "page",
+    "feed",
+    "search",
+    "wp-login.php",
+    "wp-admin",
+    "wp-content",
+    "wp-json",
+    "rubric",
+    "rubrika",
+    "topics",
+    "login",
+    "contacts",
+    "kontakty",
+];
+const FILE_EXTENSIONS: &[&str] = &[
+    ".jpg", ".jpeg", ".png", ".gif", ".webp", ".svg", ".pdf", ".doc", ".docx", ".xls", ".xlsx",
+    ".zip", ".rar", ".mp3", ".mp4", ".xml", ".rss",
+];
+
+/// True when `el` sits in navigation, site header/footer, sidebar or pagination. Headers
+/// and footers inside an `article` are the post's own (its title link lives there).
+fn in_chrome(el: ElementRef<'_>) -> bool {
+    let in_article = el
+        .ancestors()
+        .filter_map(ElementRef::wrap)
+        .any(|a| a.value().name() == "article");
+    el.ancestors().filter_map(ElementRef::wrap).any(|a| {
+        let v = a.value();
+        let name = v.name();
+        let role = v.attr("role").unwrap_or("");
+        matches!(name, "nav" | "aside")
+            || (matches!(name, "header" | "footer") && !in_article)
+            || matches!(
+                role,
+                "navigation" | "banner" | "contentinfo" | "complementary"
+            )
+            || v.id().is_some_and(|id| {
+                let id = id.to_ascii_lowercase();
+                [
+                    "sidebar",
+                    "secondary",
+                    "colophon",
+                    "masthead",
+                    "footer",
+                    "header",
+                    "menu",
+                    "nav",
+                ]
+                .iter()
+                .any(|k| id.contains(k))
+            })
+            || v.classes().any(|c| {
+                let c = c.to_ascii_lowercase();
+                c.contains("widget")
+                    || c.contains("sidebar")
+                    || c.contains("pagination")
+                    || c.contains("breadcrumb")
+                    || c.contains("menu")
+                    || c.contains("comments")
+                    || matches!(
+                        c.as_str(),
+                        "site-footer" | "site-header" | "nav" | "navigation"
+                    )
+            })
+    })
+}
+
+fn same_site(a: &Url, b: &Url) -> bool {
+    let strip = |h: &str| h.trim_start_matches("www.").to_ascii_lowercase();
+    match (a.host_str(), b.host_str()) {
+        (Some(x), Some(y)) => strip(x) == strip(y),
+        _ => false,
+    }
+}
+
+/// Archive, taxonomy, file and home links: never articles whatever their markup.
+fn excluded(u: &Url, page: &Url) -> bool {
+    let path = u.path().to_ascii_lowercase();
+    if path == "/" || path.is_empty() {
+        return true;
+    }
+    let mut bare = u.clone();
+    bare.set_query(None);
+    let mut page_bare = page.clone();
+    page_bare.set_query(None);
+    if bare == page_bare && u.query().is_none_or(|q| !q.contains("id=")) {
+        return true;
+    }
+    if u.query_pairs()
+        .any(|(k, _)| matches!(&*k, "s" | "replytocom" | "share" | "print"))
+    {
+        return true;
+    }
+    FILE_EXTENSIONS.iter().any(|e| path.ends_with(e))
+        || path
+            .split('/')
+            .any(|seg| NOT_ARTICLE_SEGMENTS.contains(&seg))
+}
+
+/// The URL alone says "article".
+fn article_like_url(u: &Url) -> bool {
+    if DATED_PATH.is_match(u.path()) {
+        return true;
+    }
+    let last = u
+        .path_segments()
+        .and_then(|mut s| s.rfind(|x| !x.is_empty()))
+        .unwrap_or("");
+    NUMERIC_SLUG.is_match(last)
+        || u.query_pairs().any(|(k, v)| {
+            let k = k.to_ascii_lowercase();
+            (k == "id" || k.ends_with("_id") || k == "news" || k == "nid")
+                && !v.is_empty()
+                && v.chars().all(|c| c.is_ascii_digit())
+        })
+}
+
+/// The ancestor path of a link as tag names plus digit-free classes of its parent: links
+/// in a list of posts share it, while one-off links do not.
+fn card_signature(a: ElementRef<'_>) -> String {
+    let mut parts: Vec<String> = a
+        .ancestors()
+        .filter_map(ElementRef::wrap)
+        .map(|e| e.value().name().to_string())
+        .collect();
+    if let Some(parent) = a.parent().and_then(ElementRef::wrap) {
+        let mut classes: Vec<&str> = parent
+            .value()
+            .classes()
+            .filter(|c| !c.chars().any(|ch| ch.is_ascii_digit()))
+            .collect();
+        classes.sort_unstable();
+        parts.insert(0, classes.join("."));
+    }
+    parts.join("<")
+}
+
+struct Found<'a> {
+    url: Url,
+    links: Vec<ElementRef<'a>>,
+    by_url: bool,
+}
+
+/// Article links of a listing page, in page order, each once.
+pub fn discover_links(doc: &Html, base: &Url, page_url: &Url) -> Vec<ListingItem> {
+    let mut found: Vec<Found<'_>> = Vec::new();
+    let mut index: HashMap<Url, usize> = HashMap::new();
+    let mut signatures: HashMap<String, usize> = HashMap::new();
+    let mut link_sig: Vec<(usize, String)> = Vec::new();
+    for a in doc.select(&LINKS) {
+        let Some(href) = a.value().attr("href") else {
+            continue;
+        };
+        let Ok(mut u) = base.join(href.trim()) else {
+            continue;
+        };
+        u.set_fragment(None);
+        if !matches!(u.scheme(), "http" | "https")
+            || !same_site(&u, page_url)
+            || excluded(&u, page_url)
+            || in_chrome(a)
+            || a.value()
+                .attr("rel")
+                .is_some_and(|r| r.contains("tag") || r.contains("category"))
+        {
+            continue;
+        }
+        let key = crate::normalize::canonical_url(&u);
+        let i = *index.entry(key).or_insert_with(|| {
+            found.push(Found {
+                by_url: article_like_url(&u),
+                url: u,
+                links: Vec::new(),
+            });
+            found.len() - 1
+        });
+        found[i].links.push(a);
+        let sig = card_signature(a);
+        *signatures.entry(sig.clone()).or_default() += 1;
+        link_sig.push((i, sig));
+    }
+    let mut by_card = vec![false; found.len()];
+    for (i, sig) in link_sig {
+        if signatures.get(&sig).copied().unwrap_or(0) >= MIN_REPEATS {
+            by_card[i] = true;
+        }
+    }
+    found
+        .into_iter()
+        .enumerate()
+        .filter(|(i, f)| f.by_url || by_card[*i])
+        .filter_map(|(_, f)| item(doc, f))
+        .collect()
+}
+
+/// The listing entry of one link: its longest link text as title, a date from its card.
+fn item(_doc: &Html, f: Found<'_>) -> Option<ListingItem> {
+    let title = f
+        .links
+        .iter()
+        .map(|a| collapse_whitespace(&a.text().collect::<String>()))
+        .max_by_key(|t| t.chars().count())
+        .filter(|t| !t.is_empty());
+    // Card-only links need words: "Подробнее", icons and digits are not entries on their own.
+    if !f.by_url && title.as_ref().is_none_or(|t| t.chars().count() < 12) {
+        return None;
+    }
+    let date_text = f.links.first().and_then(|a| card_date(*a));
+    Some(ListingItem {
+        url: f.url,
+        title,
+        date_text,
+        summary: None,
+        image: None,
+    })
+}
+
+/// The date shown in a link's card: the smallest ancestor (up to a few levels) holding a
+/// `<time>` or a date-classed element.
+fn card_date(a: ElementRef<'_>) -> Option<String> {
+    for anc in a.ancestors().filter_map(ElementRef::wrap).take(5) {
+        if let Some(t) = anc.select(&TIME).next() {
+            let v = t
+                .value()
+                .attr("datetime")
+                .map(str::to_string)
+                .unwrap_or_else(|| collapse_whitespace(&t.text().collect::<String>()));
+            if !v.is_empty() {
+                return Some(v);
+            }
+        }
+        if let Some(d) = anc.select(&DATE_TEXT).next() {
+            let v = collapse_whitespace(&d.text().collect::<String>());
+            if !v.is_empty() && v.chars().any(|c| c.is_ascii_digit()) {
+                return Some(v);
+            }
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn urls(html: &str, page: &str) -> Vec<String> {
+        let doc = Html::parse_document(html);
+        let page = Url::parse(page).unwrap();
+        discover_links(&doc, &page, &page)
+            .into_iter()
+            .map(|i| i.url.to_string())
+            .collect()
+    }
+
+    #[test]
+    fn url_patterns() {
+        let u = |s: &str| Url::parse(s).unwrap();
+        assert!(article_like_url(&u("https://x.kz/2025/09/24/slug/")));
+        assert!(article_like_url(&u(
+            "https://x.kz/news/zakon-i-poryadok-483750"
+        )));
+        assert!(article_like_url(&u("http://x.kz/press/news_1.html")));
+        assert!(article_like_url(&u("http://x.kz/news.php?id=77")));
+        assert!(!article_like_url(&u("http://x.kz/about/")));
+        assert!(!article_like_url(&u("http://x.kz/page/2/")));
+    }
+
+    #[test]
+    fn finds_cards_and_skips_chrome() {
+        let html = r#"<html><body>
+            <nav><a href="/2025/01/01/menu-item/">Menu post link in navigation</a></nav>
+            <div class="list">
+              <div class="card"><a href="/about-us/">О нас</a></div>
+              <div class="card"><h3><a href="/news/first-story/">Первая новость дня о прокуратуре</a></h3></div>
+              <div class="card"><h3><a href="/news/second-story/">Вторая новость дня о прокуратуре</a></h3></div>
+              <div class="card"><h3><a href="/news/third-story/">Третья новость дня о прокуратуре</a></h3></div>
+              <div class="card"><h3><a href="/news/first-story/#comments">Первая</a></h3></div>
+            </div>
+            <a href="/category/news/">Новости</a><a href="/tag/x/">x</a>
+            <footer><a href="/news/fourth-story-123/">Fourth</a></footer>
+            <a href="https://other.kz/2025/01/01/x/">Чужой сайт</a>
+            </body></html>"#;
+        assert_eq!(
+            urls(html, "https://x.kz/news/"),
+            vec![
+                "https://x.kz/news/first-story/",
+                "https://x.kz/news/second-story/",
+                "https://x.kz/news/third-story/",
+            ]
+        );
+    }
+}

@@ -1,0 +1,389 @@
+//! `pressfeed preview URL [--source ID] [--json]`: what pressfeed would extract from one
+//! page, and where each value came from. This is what an admin runs while writing a config.
+//!
+//! The page is fetched with the real [`Fetcher`] (robots.txt, politeness, size caps) and
+//! classified: a page stating it is an article (JSON-LD Article types, `og:type=article`)
+//! or showing fewer than [`LISTING_MIN_ITEMS`] article links is an article; otherwise it is
+//! a listing, whose items are shown and whose first item is then extracted as an article.
+//! Nothing is written to the store or the feeds.
+//!
+//! # JSON output
+//!
+//! Stable for scripts and tests: keys sorted, no run timestamps. Shape:
+//!
+//! ```text
+//! { "url": requested URL, "kind": "listing" | "article",
+//!   "listing": null | { "url", "items": [{ "url", "title", "date_text" }], "next" },
+//!   "article": null | {
+//!     "url": fetched URL, "error": null | why it would be rejected,
+//!     "fields": { NAME: { "value": …, "step": "json-ld headline" | "selector h1" | … } },
+//!     "date_failures": [{ "field", "text", "origin" }],
+//!     "body_chars": N, "body_start": first 300 characters of the body text,
+//!     "selector_misses": [configured selectors that matched nothing] } }
+//! ```
+//!
+//! Field names: `title`, `canonical_url`, `published`, `modified`, `author`, `categories`,
+//! `image`, `language`, `summary`, `content`. A field that was not found has
+//! `"value": null, "step": null`. Dates are RFC 3339 in the source's time zone (UTC without
+//! `--source`).
+
+use chrono::{DateTime, Utc};
+use chrono_tz::Tz;
+use scraper::{Html, Selector};
+use serde_json::{Value, json};
+use url::Url;
+
+use crate::config::Source;
+use crate::dates::parse_date;
+use crate::extract::{extract_article, extract_listing};
+use crate::fetch::{FetchError, Fetcher, Outcome, RequestPolicy};
+use crate::model::{DateCandidate, RawArticle};
+use crate::normalize::{normalize, plain_text, sanitize_html};
+
+/// A page with at least this many article links (and no article markup) is a listing.
+pub const LISTING_MIN_ITEMS: usize = 3;
+
+#[derive(Debug, thiserror::Error)]
+pub enum PreviewError {
+    #[error("preview: {0}")]
+    Fetch(#[from] FetchError),
+    #[error("preview {url}: the server answered 304 Not Modified to an unconditional request")]
+    NotModified { url: String },
+}
+
+/// Whether the page says of itself that it is one article.
+fn declares_article(html: &str) -> bool {
+    let doc = Html::parse_document(html);
+    let og = Selector::parse(r#"meta[property="og:type"][content]"#).ok();
+    let is_og_article = og.is_some_and(|s| {
+        doc.select(&s).any(|m| {
+            m.value()
+                .attr("content")
+                .is_some_and(|c| c.eq_ignore_ascii_case("article"))
+        })
+    });
+    let ld = Selector::parse(r#"script[type="application/ld+json"]"#).ok();
+    let ld_article = ld.is_some_and(|s| {
+        doc.select(&s).any(|e| {
+            let t = e.text().collect::<String>();
+            [
+                "\"NewsArticle\"",
+                "\"BlogPosting\"",
+                "\"Article\"",
+                "\"ReportageNews\"",
+            ]
+            .iter()
+            .any(|k| t.contains(k))
+        })
+    });
+    is_og_article || ld_article
+}
+
+async fn fetch(
+    fetcher: &Fetcher,
+    url: &Url,
+    source: &Source,
+) -> Result<(Url, String), PreviewError> {
+    let policy = RequestPolicy {
+        allowed_hosts: &source.allowed_hosts,
+    };
+    match fetcher.get_html_for(url, None, policy).await? {
+        Outcome::Fetched(page) => Ok((page.final_url, page.text)),
+        Outcome::NotModified => Err(PreviewError::NotModified {
+            url: url.to_string(),
+        }),
+    }
+}
+
+/// Fetches `url` and builds the preview report (the JSON value described in the module
+/// docs). `now` anchors relative dates ("2 дня назад") only.
+pub async fn preview(
+    fetcher: &Fetcher,
+    url: &Url,
+    source: &Source,
+    now: DateTime<Utc>,
+) -> Result<Value, PreviewError> {
+    let (final_url, html) = fetch(fetcher, url, source).await?;
+    let listing = extract_listing(&html, &final_url, &source.listing);
+    let is_listing = !declares_article(&html) && listing.items.len() >= LISTING_MIN_ITEMS;
+    let (kind, listing_json, article) = if is_listing {
+        let items: Vec<Value> = listing
+            .items
+            .iter()
+            .map(|i| json!({ "url": i.url.as_str(), "title": i.title, "date_text": i.date_text }))
+            .collect();
+        let lj = json!({
+            "url": final_url.as_str(),
+            "items": items,
+            "next": listing.next.as_ref().map(Url::as_str),
+        });
+        let first = &listing.items[0].url;
+        let article = match fetch(fetcher, first, source).await {
+            Ok((u, h)) => article_report(&h, &u, source, now),
+            Err(e) => json!({ "url": first.as_str(), "error": e.to_string() }),
+        };
+        ("listing", lj, article)
+    } else {
+        (
+            "article",
+            Value::Null,
+            article_report(&html, &final_url, source, now),
+        )
+    };
+    Ok(sorted(json!({
+        "url": url.as_str(),
+        "kind": kind,
+        "listing": listing_json,
+        "article": article,
+    })))
+}
+
+fn step_of(raw: &RawArticle, field: &str) -> Option<String> {
+    raw.provenance
+        .iter()
+        .find(|(f, _)| *f == field)
+        .map(|(_, s)| s.clone())
+}
+
+/// The first date candidate that parses, and the ones before it that did not.
+fn pick_date(
+    cands: &[DateCandidate],
+    tz: Tz,
+    now: DateTime<Utc>,
+) -> (Option<(String, String)>, Vec<&DateCandidate>) {
+    let mut failed = Vec::new();
+    for c in cands {
+        match parse_date(&c.text, tz, now) {
+            Some(d) => {
+                return (
+                    Some((d.with_timezone(&tz).to_rfc3339(), c.origin.to_string())),
+                    failed,
+                );
+            }
+            None => failed.push(c),
+        }
+    }
+    (None, failed)
+}
+
+fn field(value: Value, step: Option<String>) -> Value {
+    let step = if value.is_null() { None } else { step };
+    json!({ "value": value, "step": step })
+}
+
+/// Every field of one article page with its ladder step.
+fn article_report(html: &str, page_url: &Url, source: &Source, now: DateTime<Utc>) -> Value {
+    let raw = extract_article(html, page_url, &source.article);
+    let tz = source.timezone;
+    let (published, pub_failed) = pick_date(&raw.published, tz, now);
+    let (modified, mod_failed) = pick_date(&raw.modified, tz, now);
+    let selector_raw = |pick: &Option<crate::extract::Pick>| {
+        pick.as_ref()
+            .map(|p| format!("selector {}", p.raw))
+            .unwrap_or_else(|| "selector".into())
+    };
+    let date_step = |origin: String, pick: &Option<crate::extract::Pick>| {
+        if origin == "selector" {
+            selector_raw(pick)
+        } else {
+            origin
+        }
+    };
+    let mut failures: Vec<Value> = Vec::new();
+    for (name, list) in [("published", &pub_failed), ("modified", &mod_failed)] {
+        for c in list {
+            failures.push(json!({ "field": name, "text": c.text, "origin": c.origin }));
+        }
+    }
+    let body_html = raw
+        .content_html
+        .as_deref()
+        .map(|h| sanitize_html(h, page_url))
+        .unwrap_or_default();
+    let text = plain_text(&body_html);
+    let body_start: String = text.chars().take(300).collect();
+    let normalized = normalize(raw.clone(), source, now);
+    let (error, n) = match normalized {
+        Ok(n) => (None, Some(n.article)),
+        Err(e) => (Some(e.to_string()), None),
+    };
+    let lang_step = step_of(&raw, "language").or(Some("source language".into()));
+    let fields = json!({
+        "title": field(json!(n.as_ref().map(|a| a.title.clone()).or(raw.title.clone())), step_of(&raw, "title")),
+        "canonical_url": field(
+            json!(n.as_ref().map(|a| a.url.to_string())),
+            step_of(&raw, "canonical").or(Some("fetched URL".into())),
+        ),
+        "published": field(
+            json!(published.as_ref().map(|p| p.0.clone())),
+            published.map(|p| date_step(p.1, &source.article.date)),
+        ),
+        "modified": field(
+            json!(modified.as_ref().map(|p| p.0.clone())),
+            modified.map(|p| date_step(p.1, &source.article.modified)),
+        ),
+        "author": field(json!(raw.author), step_of(&raw, "author")),
+        "categories": field(
+            if raw.categories.is_empty() { Value::Null } else { json!(raw.categories) },
+            step_of(&raw, "categories"),
+        ),
+        "image": field(
+            json!(n.as_ref().and_then(|a| a.image.as_ref().map(Url::to_string)).or(raw.image.clone())),
+            step_of(&raw, "image"),
+        ),
+        "language": field(json!(n.as_ref().map(|a| a.language.clone()).or(raw.language.clone())), lang_step),
+        "summary": field(json!(n.as_ref().map(|a| a.summary.clone())), Some("body text".into())),
+        "content": field(
+            if text.is_empty() { Value::Null } else { json!(format!("{} characters", text.chars().count())) },
+            step_of(&raw, "content"),
+        ),
+    });
+    json!({
+        "url": page_url.as_str(),
+        "error": error,
+        "fields": fields,
+        "date_failures": failures,
+        "body_chars": text.chars().count(),
+        "body_start": body_start,
+        "selector_misses": raw.selector_misses,
+    })
+}
+
+/// The same value with every object's keys in sorted order (whatever serde_json's map
+/// keeps), so the JSON output is byte-stable.
+fn sorted(v: Value) -> Value {
+    match v {
+        Value::Object(m) => {
+            let mut entries: Vec<(String, Value)> = m.into_iter().collect();
+            entries.sort_by(|a, b| a.0.cmp(&b.0));
+            Value::Object(entries.into_iter().map(|(k, v)| (k, sorted(v))).collect())
+        }
+        Value::Array(a) => Value::Array(a.into_iter().map(sorted).collect()),
+        other => other,
+    }
+}
+
+/// The human-readable rendering of a preview report: a table per part.
+pub fn render_text(report: &Value) -> String {
+    let s = |v: &Value| match v {
+        Value::Null => "—".to_string(),
+        Value::String(s) => s.clone(),
+        Value::Array(a) => a
+            .iter()
+            .map(|x| {
+                x.as_str()
+                    .map(str::to_string)
+                    .unwrap_or_else(|| x.to_string())
+            })
+            .collect::<Vec<_>>()
+            .join(", "),
+        other => other.to_string(),
+    };
+    let mut out = String::new();
+    out += &format!(
+        "{} is {} page\n",
+        s(&report["url"]),
+        match report["kind"].as_str() {
+            Some("listing") => "a listing",
+            _ => "an article",
+        }
+    );
+    if let Some(items) = report["listing"]["items"].as_array() {
+        out += &format!("\nListing: {} items\n", items.len());
+        out += &format!("  {:>3}  {:<22}  {}\n", "#", "date text", "title / url");
+        for (i, it) in items.iter().enumerate() {
+            out += &format!(
+                "  {:>3}  {:<22}  {}\n  {:>3}  {:<22}  {}\n",
+                i + 1,
+                truncate(&s(&it["date_text"]), 22),
+                s(&it["title"]),
+                "",
+                "",
+                s(&it["url"])
+            );
+        }
+        out += &format!("  next page: {}\n", s(&report["listing"]["next"]));
+    }
+    let a = &report["article"];
+    if a.is_object() {
+        out += &format!("\nArticle {}\n", s(&a["url"]));
+        if !a["error"].is_null() {
+            out += &format!("  would be rejected: {}\n", s(&a["error"]));
+        }
+        out += &format!("  {:<14}  {:<60}  {}\n", "field", "value", "from");
+        if let Some(fields) = a["fields"].as_object() {
+            for (name, f) in fields {
+                out += &format!(
+                    "  {:<14}  {:<60}  {}\n",
+                    name,
+                    truncate(&s(&f["value"]), 60),
+                    s(&f["step"])
+                );
+            }
+        }
+        if let Some(fails) = a["date_failures"].as_array().filter(|f| !f.is_empty()) {
+            out += "\n  Date text that did not parse:\n";
+            for f in fails {
+                out += &format!(
+                    "    {:<10} {:?} ({})\n",
+                    s(&f["field"]),
+                    s(&f["text"]),
+                    s(&f["origin"])
+                );
+            }
+        }
+        if let Some(m) = a["selector_misses"].as_array().filter(|m| !m.is_empty()) {
+            out += &format!(
+                "\n  Selectors that matched nothing: {}\n",
+                s(&Value::Array(m.clone()))
+            );
+        }
+        out += &format!(
+            "\n  Body: {} characters\n  {}\n",
+            s(&a["body_chars"]),
+            s(&a["body_start"])
+        );
+    }
+    out
+}
+
+fn truncate(s: &str, max: usize) -> String {
+    if s.chars().count() <= max {
+        s.to_string()
+    } else {
+        let mut t: String = s.chars().take(max.saturating_sub(1)).collect();
+        t.push('…');
+        t
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sorted_orders_nested_keys() {
+        let v = sorted(json!({"b": 1, "a": {"z": [ {"y": 1, "x": 2} ], "c": null}}));
+        assert_eq!(
+            v.to_string(),
+            r#"{"a":{"c":null,"z":[{"x":2,"y":1}]},"b":1}"#
+        );
+    }
+
+    #[test]
+    fn article_markup_wins_over_link_count() {
+        assert!(declares_article(
+            r#"<meta property="og:type" content="article">"#
+        ));
+        assert!(declares_article(
+            r#"<script type="application/ld+json">{"@type":"NewsArticle"}</script>"#
+        ));
+        assert!(!declares_article("<p>x</p>"));
+    }
+
+    #[test]
+    fn truncates_by_chars() {
+        assert_eq!(truncate("Генпрокуратура", 5), "Генп…");
+        assert_eq!(truncate("abc", 5), "abc");
+    }
+}
