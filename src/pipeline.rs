@@ -38,6 +38,10 @@ pub struct RunOptions {
     /// Backfill: walk this many listing pages whatever they bring, fetching only articles
     /// not yet stored.
     pub backfill_pages: Option<usize>,
+    /// Walk all `max_pages` listing pages even when one brings nothing new. Set by the
+    /// pipeline itself when the previous walk of the source did not finish (killed, or
+    /// failed part-way): pages behind the first one may still hold articles never stored.
+    pub walk_all_pages: bool,
     /// Called after each listing page with (page number, page limit), for progress bars.
     pub on_page: Option<Arc<dyn Fn(usize, usize) + Send + Sync>>,
 }
@@ -47,6 +51,7 @@ impl std::fmt::Debug for RunOptions {
         f.debug_struct("RunOptions")
             .field("refetch", &self.refetch)
             .field("backfill_pages", &self.backfill_pages)
+            .field("walk_all_pages", &self.walk_all_pages)
             .finish_non_exhaustive()
     }
 }
@@ -221,6 +226,12 @@ pub async fn run_source(
         report.duration = started.elapsed();
         return report;
     }
+    // Marked unfinished until this run ends cleanly; see `RunOptions::walk_all_pages`.
+    let previous_walk_complete = lock(store).begin_walk(&source.id).unwrap_or(false);
+    let opts = &RunOptions {
+        walk_all_pages: opts.walk_all_pages || !previous_walk_complete,
+        ..opts.clone()
+    };
 
     let max_pages = opts.backfill_pages.unwrap_or(source.max_pages);
     let mut listing_errors = Vec::new();
@@ -304,7 +315,7 @@ pub async fn run_source(
             if let Some(validators) = fresh {
                 listing_validators.push((url, validators, listing));
             }
-            if unknown == 0 && opts.backfill_pages.is_none() {
+            if unknown == 0 && opts.backfill_pages.is_none() && !opts.walk_all_pages {
                 // Incremental: nothing new here, so nothing new further back either.
                 break;
             }
@@ -341,6 +352,9 @@ pub async fn run_source(
     // that failed this time.
     if report.failed.is_empty() {
         let s = lock(store);
+        if let Err(e) = s.end_walk(&source.id) {
+            tracing::warn!(source = %source.id, error = %e, "cannot record the finished walk");
+        }
         for (url, v, listing) in &listing_validators {
             if let Err(e) = s
                 .save_listing(&source.id, url.as_str(), listing)
@@ -556,14 +570,16 @@ async fn process_page(
         }
     }
 
-    // Bounded concurrency (the fetcher also limits per host). Extraction is synchronous
-    // and never crosses an await.
+    // Bounded concurrency (the fetcher also limits per host). Extraction is synchronous,
+    // runs on the blocking pool and never holds a parsed document across an await.
     let configured = configured_article_selectors(source);
     let concurrency = fetcher_concurrency(source);
     report.requests += due.len() as u64;
+    let shared_source = Arc::new(source.clone());
+    let shared_source = &shared_source;
     let results: Vec<(Url, Result<ArticleOutcome, ArticleError>)> = futures_util::stream::iter(due)
         .map(|c| async move {
-            let r = process_article(source, fetcher, store, &c, opts, now).await;
+            let r = process_article(source, shared_source, fetcher, store, &c, opts, now).await;
             if let Some(p) = progress {
                 p(c.link.as_str());
             }
@@ -696,6 +712,7 @@ fn record(
 
 async fn process_article(
     source: &Source,
+    shared_source: &Arc<Source>,
     fetcher: &Fetcher,
     store: &SharedStore,
     c: &Candidate,
@@ -717,9 +734,19 @@ async fn process_article(
         Outcome::NotModified => return Ok(ArticleOutcome::NotModified),
         Outcome::Fetched(page) => page,
     };
-    let raw = extract_article(&page.text, &page.final_url, &source.article);
-    let misses = raw.selector_misses.clone();
-    let normalized = normalize(raw, source, now).map_err(|e| ArticleError::new("extract", e))?;
+    // Parsing, sanitizing and normalizing are CPU work: off the async workers, so they use
+    // every core and never delay the request timing the politeness rules depend on.
+    let src = Arc::clone(shared_source);
+    let text = page.text;
+    let final_url = page.final_url;
+    let (normalized, misses) = tokio::task::spawn_blocking(move || {
+        let raw = extract_article(&text, &final_url, &src.article);
+        let misses = raw.selector_misses.clone();
+        normalize(raw, &src, now).map(|n| (n, misses))
+    })
+    .await
+    .map_err(|e| ArticleError::new("extract", format!("extraction task failed: {e}")))?
+    .map_err(|e| ArticleError::new("extract", e))?;
     for f in &normalized.date_failures {
         tracing::debug!(source = %source.id, url = %c.link, text = %f.candidate.text,
             origin = f.candidate.origin, "date not understood");

@@ -131,7 +131,8 @@ const MIGRATIONS: &[&str] = &[
         last_error    TEXT,
         items_found   INTEGER NOT NULL DEFAULT 0,
         matched_selectors TEXT NOT NULL DEFAULT '[]', -- JSON: configured selectors that ever matched
-        drift         TEXT NOT NULL DEFAULT '[]'      -- JSON: of those, the ones that matched nothing last run
+        drift         TEXT NOT NULL DEFAULT '[]',     -- JSON: of those, the ones that matched nothing last run
+        walk_complete INTEGER NOT NULL DEFAULT 0      -- the last listing walk ended cleanly
      ) WITHOUT ROWID;",
 ];
 
@@ -626,6 +627,39 @@ impl Store {
                 params![source, all, drift],
             )
             .map_err(self.err("record selectors"))?;
+        Ok(())
+    }
+
+    /// Marks a listing walk as started (unfinished) and returns whether the previous one
+    /// ended cleanly. A run killed or failed part-way leaves the mark, and the next run
+    /// then walks every page instead of stopping at the first with nothing new.
+    pub fn begin_walk(&self, source: &str) -> Result<bool, StoreError> {
+        let complete: Option<bool> = self
+            .conn
+            .query_row(
+                "SELECT walk_complete FROM source_state WHERE source = ?1",
+                [source],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(self.err("read walk state"))?;
+        self.conn
+            .execute(
+                "UPDATE source_state SET walk_complete = 0 WHERE source = ?1",
+                [source],
+            )
+            .map_err(self.err("mark walk started"))?;
+        Ok(complete.unwrap_or(false))
+    }
+
+    /// Marks the source's listing walk as finished cleanly.
+    pub fn end_walk(&self, source: &str) -> Result<(), StoreError> {
+        self.conn
+            .execute(
+                "UPDATE source_state SET walk_complete = 1 WHERE source = ?1",
+                [source],
+            )
+            .map_err(self.err("mark walk finished"))?;
         Ok(())
     }
 

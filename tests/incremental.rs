@@ -409,3 +409,42 @@ fn wrong_declared_charset_is_decoded_by_its_bytes() {
     );
     assert!(!rss.contains('\u{FFFD}'), "no replacement characters");
 }
+
+/// Regression: a first walk that died after page 1 (killed, or page 2 failing) left page 2's
+/// articles unstored, and every later run stopped at page 1 because it brought nothing new.
+#[test]
+fn regression_interrupted_walk_resumes_past_a_page_with_nothing_new() {
+    let server = FixtureServer::start(fixture_dir("wp"));
+    let page2 = "/category/genprokuratura/page/2/";
+    server.set_fault(page2, Some(Fault::Status(500, vec![])));
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = config(&server, dir.path(), "", "recheck_hours = 0\n");
+    let (_, out) = refresh(&cfg);
+    let stored = |dir: &Path| -> i64 {
+        rusqlite::Connection::open(dir.join("pressfeed.db"))
+            .unwrap()
+            .query_row("SELECT COUNT(*) FROM articles", [], |r| r.get(0))
+            .unwrap()
+    };
+    let partial = stored(dir.path());
+    assert!(
+        partial < 7,
+        "page 2 failed, so not everything is stored: {out}"
+    );
+
+    server.set_fault(page2, None);
+    let (code, out) = refresh(&cfg);
+    assert_eq!(code, 0, "{out}");
+    assert_eq!(
+        stored(dir.path()),
+        7,
+        "page 2 walked although page 1 brought nothing new"
+    );
+    assert!(
+        server
+            .requests()
+            .iter()
+            .any(|r| r.path_and_query == page2 && r.header("if-none-match").is_none()),
+        "page 2 requested again"
+    );
+}

@@ -260,7 +260,10 @@ async fn walk(
         )
         .await;
         let last = p.total_pages.is_some_and(|t| page >= t);
-        if count == 0 || last || (unknown == 0 && opts.backfill_pages.is_none()) {
+        if count == 0
+            || last
+            || (unknown == 0 && opts.backfill_pages.is_none() && !opts.walk_all_pages)
+        {
             break;
         }
         page += 1;
