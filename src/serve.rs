@@ -31,7 +31,6 @@ use chrono::{DateTime, Utc};
 use sha2::{Digest, Sha256};
 use tokio::sync::{OnceCell, watch};
 use tokio_util::sync::CancellationToken;
-use tower_http::trace::TraceLayer;
 
 use crate::config::{Config, Source};
 use crate::metrics::Metrics;
@@ -68,7 +67,6 @@ pub fn router(state: AppState) -> Router {
             Arc::clone(&shared),
             count_requests,
         ))
-        .layer(TraceLayer::new_for_http())
         .with_state(shared)
 }
 
@@ -787,8 +785,11 @@ async fn count_requests(State(st): State<St>, req: Request, next: Next) -> Respo
         p if p.starts_with("/feeds/") => "feed",
         _ => "other",
     };
+    let method = req.method().clone();
+    let uri = req.uri().clone();
     let res = next.run(req).await;
     st.metrics.observe_http(route, res.status().as_u16());
+    tracing::debug!(%method, %uri, status = res.status().as_u16(), "http request");
     res
 }
 
