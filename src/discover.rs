@@ -267,7 +267,13 @@ fn item(_doc: &Html, f: Found<'_>) -> Option<ListingItem> {
 /// The date shown in a link's card: the smallest ancestor (up to a few levels) holding a
 /// `<time>` or a date-classed element.
 fn card_date(a: ElementRef<'_>) -> Option<String> {
+    let own = a.value().attr("href");
     for anc in a.ancestors().filter_map(ElementRef::wrap).take(5) {
+        // An ancestor holding a link elsewhere is the list, not the card: stop before
+        // searching it, or a page of N links costs N whole-page scans.
+        if anc.select(&LINKS).any(|l| l.value().attr("href") != own) {
+            break;
+        }
         if let Some(t) = anc.select(&TIME).next() {
             let v = t
                 .value()
