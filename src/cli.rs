@@ -166,12 +166,8 @@ fn preview(cli: &Cli, url: &str, source: Option<&str>, json: bool) -> Exit {
             return Exit::Runtime;
         }
     };
-    let runtime = match tokio::runtime::Runtime::new() {
-        Ok(r) => r,
-        Err(e) => {
-            eprintln!("pressfeed: cannot start the async runtime: {e}");
-            return Exit::Runtime;
-        }
+    let Some(runtime) = runtime() else {
+        return Exit::Runtime;
     };
     let now = chrono::Utc::now();
     match runtime.block_on(crate::preview::preview(&fetcher, &url, &src, now)) {
@@ -228,32 +224,18 @@ pub fn run(cli: Cli) -> Exit {
                 Ok(c) => c,
                 Err(e) => return e,
             };
-            let runtime = match tokio::runtime::Runtime::new() {
-                Ok(r) => r,
-                Err(e) => {
-                    eprintln!("pressfeed: cannot start the async runtime: {e}");
-                    return Exit::Runtime;
-                }
-            };
             let opts = RunOptions {
                 refetch: *refetch,
                 ..RunOptions::default()
             };
-            runtime.block_on(refresh(&config, sources, &opts, *strict))
+            block_on(refresh(&config, sources, &opts, *strict))
         }
         Command::Backfill { source, pages } => {
             let config = match load(&cli) {
                 Ok(c) => c,
                 Err(e) => return e,
             };
-            let runtime = match tokio::runtime::Runtime::new() {
-                Ok(r) => r,
-                Err(e) => {
-                    eprintln!("pressfeed: cannot start the async runtime: {e}");
-                    return Exit::Runtime;
-                }
-            };
-            runtime.block_on(backfill(&config, source, *pages as usize))
+            block_on(backfill(&config, source, *pages as usize))
         }
         Command::Status => {
             let config = match load(&cli) {
@@ -267,14 +249,7 @@ pub fn run(cli: Cli) -> Exit {
                 Ok(c) => c,
                 Err(e) => return e,
             };
-            let runtime = match tokio::runtime::Runtime::new() {
-                Ok(r) => r,
-                Err(e) => {
-                    eprintln!("pressfeed: cannot start the async runtime: {e}");
-                    return Exit::Runtime;
-                }
-            };
-            runtime.block_on(crate::daemon::run(cli.config.clone(), config))
+            block_on(crate::daemon::run(cli.config.clone(), config))
         }
         Command::Preview { url, source, json } => preview(&cli, url, source.as_deref(), *json),
         Command::Render { sources } => {
@@ -285,6 +260,31 @@ pub fn run(cli: Cli) -> Exit {
             render(&config, sources)
         }
     }
+}
+
+/// A multi-threaded async runtime, or `None` after reporting why it could not start.
+fn runtime() -> Option<tokio::runtime::Runtime> {
+    tokio::runtime::Runtime::new()
+        .map_err(|e| eprintln!("pressfeed: cannot start the async runtime: {e}"))
+        .ok()
+}
+
+/// Runs an async command to completion.
+fn block_on(command: impl std::future::Future<Output = Exit>) -> Exit {
+    match runtime() {
+        Some(rt) => rt.block_on(command),
+        None => Exit::Runtime,
+    }
+}
+
+/// What every scraping command needs: the store and the shared HTTP client.
+fn open_store_and_fetcher(config: &Config) -> Result<(Arc<Mutex<Store>>, Fetcher), Exit> {
+    let store = open_store(config)?;
+    let fetcher = Fetcher::new(&config.settings).map_err(|e| {
+        eprintln!("pressfeed: {e}");
+        Exit::Runtime
+    })?;
+    Ok((store, fetcher))
 }
 
 fn open_store(config: &Config) -> Result<Arc<Mutex<Store>>, Exit> {
@@ -338,16 +338,9 @@ async fn refresh(config: &Config, ids: &[String], opts: &RunOptions, strict: boo
             return Exit::Runtime;
         }
     };
-    let store = match open_store(config) {
-        Ok(s) => s,
+    let (store, fetcher) = match open_store_and_fetcher(config) {
+        Ok(pair) => pair,
         Err(e) => return e,
-    };
-    let fetcher = match Fetcher::new(&config.settings) {
-        Ok(f) => f,
-        Err(e) => {
-            eprintln!("pressfeed: {e}");
-            return Exit::Runtime;
-        }
     };
     let interactive = std::io::stdout().is_terminal();
     let multi = indicatif::MultiProgress::new();
@@ -410,16 +403,9 @@ async fn backfill(config: &Config, id: &str, pages: usize) -> Exit {
             return Exit::Runtime;
         }
     };
-    let store = match open_store(config) {
-        Ok(s) => s,
+    let (store, fetcher) = match open_store_and_fetcher(config) {
+        Ok(pair) => pair,
         Err(e) => return e,
-    };
-    let fetcher = match Fetcher::new(&config.settings) {
-        Ok(f) => f,
-        Err(e) => {
-            eprintln!("pressfeed: {e}");
-            return Exit::Runtime;
-        }
     };
     let _lock = match take_lock(config, &source.id).await {
         Ok(l) => l,
