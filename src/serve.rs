@@ -81,6 +81,11 @@ pub async fn serve(
         if let Err(e) = tcp.set_nodelay(true) {
             tracing::debug!(error = %e, "cannot set TCP_NODELAY");
         }
+        // A whole feed (hundreds of KB) fits the send buffer, so one write hands it all to
+        // the kernel instead of waking up once per default-sized buffer.
+        if let Err(e) = socket2::SockRef::from(&*tcp).set_send_buffer_size(1 << 20) {
+            tracing::debug!(error = %e, "cannot set SO_SNDBUF");
+        }
     });
     axum::serve(listener, router(state))
         .with_graceful_shutdown(shutdown.cancelled_owned())
