@@ -60,22 +60,7 @@ fn tokens(s: &str) -> Vec<String> {
 /// difflib-style ratio over word tokens: 2·LCS / (|a| + |b|), 1.0 for equal texts.
 fn similarity(a: &str, b: &str) -> f64 {
     let (a, b) = (tokens(a), tokens(b));
-    if a.is_empty() && b.is_empty() {
-        return 1.0;
-    }
-    let mut prev = vec![0usize; b.len() + 1];
-    for x in &a {
-        let mut cur = vec![0usize; b.len() + 1];
-        for (j, y) in b.iter().enumerate() {
-            cur[j + 1] = if x == y {
-                prev[j] + 1
-            } else {
-                prev[j + 1].max(cur[j])
-            };
-        }
-        prev = cur;
-    }
-    2.0 * prev[b.len()] as f64 / (a.len() + b.len()) as f64
+    common::lcs_ratio(&a, &b)
 }
 
 fn instant(s: &str) -> DateTime<Utc> {

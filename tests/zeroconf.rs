@@ -96,22 +96,7 @@ fn plain(html: &str) -> String {
 fn similarity(a: &str, b: &str) -> f64 {
     let a: Vec<&str> = a.split_whitespace().collect();
     let b: Vec<&str> = b.split_whitespace().collect();
-    if a.is_empty() && b.is_empty() {
-        return 1.0;
-    }
-    let mut prev = vec![0usize; b.len() + 1];
-    for x in &a {
-        let mut cur = vec![0usize; b.len() + 1];
-        for (j, y) in b.iter().enumerate() {
-            cur[j + 1] = if x == y {
-                prev[j] + 1
-            } else {
-                cur[j].max(prev[j + 1])
-            };
-        }
-        prev = cur;
-    }
-    2.0 * prev[b.len()] as f64 / (a.len() + b.len()) as f64
+    common::lcs_ratio(&a, &b)
 }
 
 struct Item {

@@ -563,3 +563,24 @@ pub fn pressfeed() -> assert_cmd::Command {
         .env("NO_PROXY", "127.0.0.1");
     cmd
 }
+
+/// Body-text similarity as difflib's ratio over tokens: 2·LCS / (|a| + |b|), 1.0 for two
+/// equal (or two empty) token lists. Each test chooses its own tokenization.
+pub fn lcs_ratio<T: PartialEq>(a: &[T], b: &[T]) -> f64 {
+    if a.is_empty() && b.is_empty() {
+        return 1.0;
+    }
+    let mut prev = vec![0usize; b.len() + 1];
+    for x in a {
+        let mut cur = vec![0usize; b.len() + 1];
+        for (j, y) in b.iter().enumerate() {
+            cur[j + 1] = if x == y {
+                prev[j] + 1
+            } else {
+                cur[j].max(prev[j + 1])
+            };
+        }
+        prev = cur;
+    }
+    2.0 * prev[b.len()] as f64 / (a.len() + b.len()) as f64
+}
