@@ -187,7 +187,7 @@ impl ArticleError {
 }
 
 enum ArticleOutcome {
-    /// Fetched and normalized, to be stored with the rest of its listing page.
+    /// Fetched and normalized, to be stored with the rest of its batch.
     Fetched(Box<Fetched>),
     NotModified,
 }
@@ -264,63 +264,77 @@ pub async fn run_source(
             &[]
         }
     };
-    for start in html_listings {
-        let mut next = Some(start.clone());
-        let mut page_no = 0;
-        while let Some(url) = next.take() {
-            page_no += 1;
-            if page_no > max_pages {
-                break;
-            }
-            let Some((listing, fresh)) = read_listing(
-                source,
-                fetcher,
-                store,
-                &url,
-                &mut report,
-                &mut listing_errors,
-                &mut prefetched,
-            )
-            .await
-            else {
-                break;
-            };
-            any_listing_ok = true;
-            report.listing_pages += 1;
-            if let Some(p) = &opts.on_page {
-                p(page_no, max_pages);
-            }
-            if fresh.is_some() {
-                selectors.listing(&listing);
-            }
-            next = listing.next.clone().or_else(|| {
-                source
-                    .page_url_template
-                    .as_deref()
-                    .and_then(|t| Url::parse(&t.replace("{n}", &(page_no + 1).to_string())).ok())
-            });
-            let unknown = process_page(
-                source,
-                fetcher,
-                store,
-                opts,
-                &listing,
-                &mut seen,
-                &mut report,
-                &mut selectors,
-                progress.as_ref(),
-                now,
-            )
-            .await;
-            if let Some(validators) = fresh {
-                listing_validators.push((url, validators, listing));
-            }
-            if unknown == 0 && opts.backfill_pages.is_none() && !opts.walk_all_pages {
-                // Incremental: nothing new here, so nothing new further back either.
-                break;
+    // The walk and the articles overlap: listing pages are read and triaged here while the
+    // articles of earlier pages are still being fetched and parsed. A bounded queue keeps the
+    // walk at most a few pages ahead, so memory stays flat however long the archive.
+    let (queue, queued) = tokio::sync::mpsc::channel::<Candidate>(2 * fetcher_concurrency(source));
+    let walk = async {
+        let queue = queue;
+        'starts: for start in html_listings {
+            let mut next = Some(start.clone());
+            let mut page_no = 0;
+            while let Some(url) = next.take() {
+                page_no += 1;
+                if page_no > max_pages {
+                    break;
+                }
+                let Some((listing, fresh)) = read_listing(
+                    source,
+                    fetcher,
+                    store,
+                    &url,
+                    &mut report,
+                    &mut listing_errors,
+                    &mut prefetched,
+                )
+                .await
+                else {
+                    break;
+                };
+                any_listing_ok = true;
+                report.listing_pages += 1;
+                if let Some(p) = &opts.on_page {
+                    p(page_no, max_pages);
+                }
+                if fresh.is_some() {
+                    selectors.listing(&listing);
+                }
+                next = listing.next.clone().or_else(|| {
+                    source.page_url_template.as_deref().and_then(|t| {
+                        Url::parse(&t.replace("{n}", &(page_no + 1).to_string())).ok()
+                    })
+                });
+                let (due, unknown) = triage(
+                    source,
+                    store,
+                    opts,
+                    &listing,
+                    &mut seen,
+                    &mut report,
+                    progress.as_ref(),
+                    now,
+                );
+                if let Some(validators) = fresh {
+                    listing_validators.push((url, validators, listing));
+                }
+                report.requests += due.len() as u64;
+                for c in due {
+                    if queue.send(c).await.is_err() {
+                        break 'starts;
+                    }
+                }
+                if unknown == 0 && opts.backfill_pages.is_none() && !opts.walk_all_pages {
+                    // Incremental: nothing new here, so nothing new further back either.
+                    break;
+                }
             }
         }
-    }
+    };
+    let (_, articles) = tokio::join!(
+        walk,
+        process_articles(source, fetcher, store, opts, queued, progress.as_ref(), now)
+    );
+    articles.merge_into(&mut report, &mut selectors);
     if !any_listing_ok {
         let err = listing_errors.join("; ");
         report.fatal = Some(if err.is_empty() {
@@ -510,20 +524,19 @@ async fn read_listing(
     }
 }
 
-/// Processes the entries of one listing page; returns how many were unknown to the store.
+/// Which entries of one listing page are due for a fetch, and how many were unknown to the
+/// store. Entries not due are counted as unchanged here.
 #[allow(clippy::too_many_arguments)]
-async fn process_page(
+fn triage(
     source: &Source,
-    fetcher: &Fetcher,
     store: &SharedStore,
     opts: &RunOptions,
     listing: &Listing,
     seen: &mut HashSet<Url>,
     report: &mut RunReport,
-    selectors: &mut SelectorTally,
     progress: Option<&Progress>,
     now: DateTime<Utc>,
-) -> usize {
+) -> (Vec<Candidate>, usize) {
     // Entries repeat (sticky posts, tickers, AMP twins): keep the first of each link.
     let mut due = Vec::new();
     let mut unknown = 0;
@@ -569,39 +582,101 @@ async fn process_page(
             }
         }
     }
+    (due, unknown)
+}
 
-    // Bounded concurrency (the fetcher also limits per host). Extraction is synchronous,
-    // runs on the blocking pool and never holds a parsed document across an await.
+/// What the article side of a run did, merged into the report when the walk is over.
+#[derive(Default)]
+struct ArticleTally {
+    report: RunReport,
+    selectors: SelectorTally,
+}
+
+impl ArticleTally {
+    fn merge_into(self, report: &mut RunReport, selectors: &mut SelectorTally) {
+        let a = self.report;
+        report.new += a.new;
+        report.updated += a.updated;
+        report.unchanged += a.unchanged;
+        report.failed.extend(a.failed);
+        for (kind, n) in a.errors_by_kind {
+            *report.errors_by_kind.entry(kind).or_default() += n;
+        }
+        selectors.hit.extend(self.selectors.hit);
+        selectors.missed.extend(self.selectors.missed);
+    }
+}
+
+/// Articles written per transaction: one commit per batch instead of several per article.
+const STORE_BATCH: usize = 32;
+
+/// Fetches, extracts and stores the queued articles until the walk closes the queue.
+///
+/// Bounded concurrency (the fetcher also limits per host). Extraction is synchronous, runs
+/// on the blocking pool and never holds a parsed document across an await. Results are
+/// written in batches, after their fetches, so the write lock is never held across network
+/// I/O.
+async fn process_articles(
+    source: &Source,
+    fetcher: &Fetcher,
+    store: &SharedStore,
+    opts: &RunOptions,
+    queued: tokio::sync::mpsc::Receiver<Candidate>,
+    progress: Option<&Progress>,
+    now: DateTime<Utc>,
+) -> ArticleTally {
     let configured = configured_article_selectors(source);
-    let concurrency = fetcher_concurrency(source);
-    report.requests += due.len() as u64;
     let shared_source = Arc::new(source.clone());
     let shared_source = &shared_source;
-    let results: Vec<(Url, Result<ArticleOutcome, ArticleError>)> = futures_util::stream::iter(due)
-        .map(|c| async move {
-            let r = process_article(source, shared_source, fetcher, store, &c, opts, now).await;
-            if let Some(p) = progress {
-                p(c.link.as_str());
-            }
-            (c.link, r)
-        })
-        .buffer_unordered(concurrency)
-        .collect()
-        .await;
-    // The page's articles are written in one transaction, after the fetches: one commit per
-    // page instead of several per article, and the write lock is never held across network
-    // I/O. A failed BEGIN only means one commit per statement again.
+    let mut tally = ArticleTally::default();
+    let results = futures_util::stream::unfold(queued, |mut q| async move {
+        q.recv().await.map(|c| (c, q))
+    })
+    .map(|c| async move {
+        let r = process_article(source, shared_source, fetcher, store, &c, opts, now).await;
+        if let Some(p) = progress {
+            p(c.link.as_str());
+        }
+        (c.link, r)
+    })
+    .buffer_unordered(fetcher_concurrency(source));
+    let mut results = std::pin::pin!(results);
+    let mut batch = Vec::with_capacity(STORE_BATCH);
+    while let Some(r) = results.next().await {
+        batch.push(r);
+        if batch.len() >= STORE_BATCH {
+            store_batch(source, store, &mut batch, &configured, &mut tally, now);
+        }
+    }
+    store_batch(source, store, &mut batch, &configured, &mut tally, now);
+    tally
+}
+
+/// Writes a batch of article results in one transaction and counts them. A failed BEGIN
+/// only means one commit per statement again.
+fn store_batch(
+    source: &Source,
+    store: &SharedStore,
+    batch: &mut Vec<(Url, Result<ArticleOutcome, ArticleError>)>,
+    configured: &[&'static str],
+    tally: &mut ArticleTally,
+    now: DateTime<Utc>,
+) {
+    if batch.is_empty() {
+        return;
+    }
+    let report = &mut tally.report;
     let mut s = lock(store);
-    let batch = s.begin_batch().is_ok();
+    let in_tx = s.begin_batch().is_ok();
     let (new_before, updated_before) = (report.new, report.updated);
-    for (link, r) in results {
+    for (link, r) in batch.drain(..) {
         let r = r.and_then(|o| match o {
             ArticleOutcome::Fetched(f) => store_article(&mut s, source, &link, *f, now),
             ArticleOutcome::NotModified => Ok(None),
         });
         match r {
             Ok(Some((up, misses))) => {
-                selectors.article(&misses, &configured);
+                tally.selectors.article(&misses, configured);
                 match up {
                     Upsert::New => report.new += 1,
                     Upsert::Updated => report.updated += 1,
@@ -616,18 +691,17 @@ async fn process_page(
             }
         }
     }
-    if batch && let Err(e) = s.commit_batch() {
-        // Nothing of this page was stored: count its articles as failed, not as new.
-        tracing::warn!(source = %source.id, error = %e, "cannot commit a listing page's articles");
+    if in_tx && let Err(e) = s.commit_batch() {
+        // Nothing of this batch was stored: count its articles as failed, not as new.
+        tracing::warn!(source = %source.id, error = %e, "cannot commit a batch of articles");
         report.new = new_before;
         report.updated = updated_before;
         report.failed.push(("store".into(), e.to_string()));
         *report.errors_by_kind.entry("store".into()).or_default() += 1;
     }
-    unknown
 }
 
-/// Writes one fetched article (inside the page's transaction); `(upsert, selector misses)`.
+/// Writes one fetched article (inside the batch's transaction); `(upsert, selector misses)`.
 fn store_article(
     s: &mut Store,
     source: &Source,
