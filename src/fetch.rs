@@ -878,13 +878,18 @@ fn parse_retry_after(value: &[u8], now: SystemTime) -> Option<Duration> {
 /// Why a decoded body cannot be a web page, if it cannot: too many U+FFFD from malformed
 /// bytes, or too many control characters (a binary file served as text/html).
 fn implausible_text(text: &str, had_errors: bool) -> Option<String> {
+    // Counted on the UTF-8 bytes (every page goes through here): a character starts at each
+    // non-continuation byte, C1 controls are C2 80..9F, U+FFFD is EF BF BD.
     let (mut total, mut replaced, mut control) = (0usize, 0usize, 0usize);
-    for c in text.chars() {
-        total += 1;
-        if c == char::REPLACEMENT_CHARACTER {
-            replaced += 1;
-        } else if c.is_control() && !matches!(c, '\t' | '\n' | '\r' | '\x0c') {
-            control += 1;
+    let bytes = text.as_bytes();
+    for (i, &b) in bytes.iter().enumerate() {
+        total += usize::from(b & 0xC0 != 0x80);
+        match b {
+            b'\t' | b'\n' | b'\r' | 0x0c => {}
+            0x00..=0x1F | 0x7F => control += 1,
+            0xC2 if bytes.get(i + 1).is_some_and(|n| (0x80..=0x9F).contains(n)) => control += 1,
+            0xEF if bytes[i + 1..].starts_with(&[0xBF, 0xBD]) => replaced += 1,
+            _ => {}
         }
     }
     let ratio = |n: usize| n as f64 / total.max(1) as f64;
@@ -1744,5 +1749,13 @@ mod tests {
         assert_eq!(implausible_text(&mangled, false), None);
         let binary = format!("{clean}{}", "\u{1}".repeat(20));
         assert!(implausible_text(&binary, false).is_some_and(|m| m.contains("binary")));
+        // C1 controls and DEL count too; tab, newlines and form feed do not.
+        let c1 = format!("{clean}{}", "\u{85}\u{9f}\u{7f}".repeat(7));
+        assert!(implausible_text(&c1, false).is_some_and(|m| m.starts_with("21 of 551 ")));
+        let spacing = format!("{clean}{}", "\t\n\r\x0c".repeat(50));
+        assert_eq!(implausible_text(&spacing, false), None);
+        // Neighbours of the special sequences are ordinary letters (U+00A0, U+FFFC, "Ͽ").
+        let near = format!("{clean}{}", "\u{a0}\u{fffc}\u{3ff}".repeat(20));
+        assert_eq!(implausible_text(&near, true), None);
     }
 }

@@ -1,6 +1,8 @@
 //! RawArticle → Article: one canonical URL, clean text, dates in the source's time zone,
 //! sanitized HTML with absolute URLs, a plain-text summary and a content hash.
 
+use std::borrow::Cow;
+use std::cell::RefCell;
 use std::collections::HashSet;
 
 use chrono::{DateTime, Utc};
@@ -98,17 +100,46 @@ fn is_invisible(c: char) -> bool {
 /// collapsed. Entities are not decoded here: the text comes decoded from the HTML parser,
 /// JSON-LD or the API adapters, and decoding twice would turn a literal `&lt;` into `<`.
 pub fn clean_line(s: &str) -> String {
-    let visible: String = s
-        .chars()
-        .filter(|c| !is_invisible(*c))
-        .map(|c| if c.is_whitespace() { ' ' } else { c })
-        .collect();
-    collapse_whitespace(&visible)
+    if holds_invisible(s) {
+        let visible: String = s.chars().filter(|c| !is_invisible(*c)).collect();
+        collapse_whitespace(&visible)
+    } else {
+        collapse_whitespace(s)
+    }
 }
 
-/// The sanitizer policy. Built per call because `ammonia::Builder` is not `Clone` and the
-/// base URL differs per page; building it is cheap next to parsing the HTML.
-fn sanitizer(base: &Url) -> ammonia::Builder<'static> {
+/// Whether `s` holds a character [`is_invisible`] matches, decided on the UTF-8 bytes: every
+/// title, line and body passes here, and almost none holds one.
+fn holds_invisible(s: &str) -> bool {
+    let b = s.as_bytes();
+    b.iter().enumerate().any(|(i, &c)| match c {
+        b'\t' | b'\n' | b'\r' => false,
+        0x00..=0x1F => true,
+        // U+00AD
+        0xC2 => b.get(i + 1) == Some(&0xAD),
+        // U+200B..U+200D, U+2060
+        0xE2 => matches!(
+            b.get(i + 1..i + 3),
+            Some([0x80, 0x8B..=0x8D] | [0x81, 0xA0])
+        ),
+        // U+FEFF, U+FFFE, U+FFFF
+        0xEF => matches!(
+            b.get(i + 1..i + 3),
+            Some([0xBB, 0xBF] | [0xBF, 0xBE..=0xBF])
+        ),
+        _ => false,
+    })
+}
+
+thread_local! {
+    /// The sanitizer policy, built once per thread (building it allocates a few dozen sets,
+    /// a tenth of sanitizing a short body); the base URL is set per call.
+    static SANITIZER: RefCell<ammonia::Builder<'static>> = RefCell::new(sanitizer());
+    /// The page `cite` attributes are resolved against, for the current call.
+    static CITE_BASE: RefCell<Option<Url>> = const { RefCell::new(None) };
+}
+
+fn sanitizer() -> ammonia::Builder<'static> {
     let mut b = ammonia::Builder::default();
     b.add_tags(["figure", "figcaption", "picture", "time", "mark", "s", "u"])
         .add_tag_attributes("time", ["datetime"])
@@ -122,38 +153,47 @@ fn sanitizer(base: &Url) -> ammonia::Builder<'static> {
         .link_rel(Some("noopener noreferrer"))
         .strip_comments(true)
         .url_schemes(HashSet::from(["http", "https", "mailto", "tel"]))
-        .url_relative(ammonia::UrlRelative::RewriteWithBase(base.clone()))
-        .attribute_filter(cite_filter(base.clone()));
+        .attribute_filter(cite_filter);
     b
 }
 
 /// ammonia checks the scheme of `href`/`src` but passes `cite` (blockquote, q, del, ins)
 /// through untouched, so `cite="javascript:…"` reached the feeds, where some readers show
 /// it as a link. Only http(s) citations are kept, made absolute like every other URL.
-fn cite_filter(
-    base: Url,
-) -> impl for<'u> Fn(&str, &str, &'u str) -> Option<std::borrow::Cow<'u, str>> + Send + Sync + 'static
-{
-    move |_element, attribute, value| {
-        if attribute != "cite" {
-            return Some(value.into());
-        }
-        base.join(value.trim())
+fn cite_filter<'u>(_element: &str, attribute: &str, value: &'u str) -> Option<Cow<'u, str>> {
+    if attribute != "cite" {
+        return Some(value.into());
+    }
+    CITE_BASE.with(|b| {
+        b.borrow()
+            .as_ref()?
+            .join(value.trim())
             .ok()
             .filter(|u| matches!(u.scheme(), "http" | "https"))
             .map(|u| String::from(u).into())
-    }
+    })
 }
 
 /// Sanitizes body HTML: no scripts, styles, frames, event handlers or `javascript:` URLs;
 /// relative URLs made absolute against `base`; empty paragraphs and invisible characters
 /// dropped.
 pub fn sanitize_html(html: &str, base: &Url) -> String {
-    let clean = sanitizer(base).clean(html).to_string();
-    let clean: String = clean
-        .chars()
-        .filter(|&c| !matches!(c, '\u{AD}' | '\u{200B}' | '\u{FEFF}') && !is_xml_illegal(c))
-        .collect();
+    let clean = SANITIZER.with(|s| {
+        let mut s = s.borrow_mut();
+        s.url_relative(ammonia::UrlRelative::RewriteWithBase(base.clone()));
+        CITE_BASE.with(|b| *b.borrow_mut() = Some(base.clone()));
+        s.clean(html).to_string()
+    });
+    // Zero-width joiners stay in bodies (Persian, emoji sequences); `holds_invisible` is a
+    // superset check that lets almost every body skip the copy.
+    let clean: String = if holds_invisible(&clean) {
+        clean
+            .chars()
+            .filter(|&c| !matches!(c, '\u{AD}' | '\u{200B}' | '\u{FEFF}') && !is_xml_illegal(c))
+            .collect()
+    } else {
+        clean
+    };
     drop_empty_paragraphs(&clean).trim().to_string()
 }
 
@@ -461,5 +501,15 @@ mod tests {
         assert!(s.chars().count() <= 301, "{}", s.chars().count());
         assert!(s.ends_with("слово…"), "{s}");
         assert_eq!(summarize("коротко", 300), "коротко");
+    }
+
+    proptest::proptest! {
+        /// The byte-level test is exact: same answer as asking every character.
+        #[test]
+        fn holds_invisible_agrees_with_is_invisible(
+            s in "[\\x00-\\x20\\x7F-\\x{AF}\\x{200A}-\\x{2061}\\x{FEFE}-\\x{FF00}\\x{FFF0}-\\x{FFFF}а-я«»—]{0,40}"
+        ) {
+            proptest::prop_assert_eq!(holds_invisible(&s), s.chars().any(is_invisible));
+        }
     }
 }

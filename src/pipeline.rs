@@ -629,17 +629,19 @@ async fn process_articles(
     let shared_source = Arc::new(source.clone());
     let shared_source = &shared_source;
     let mut tally = ArticleTally::default();
-    let results = futures_util::stream::unfold(queued, |mut q| async move {
-        q.recv().await.map(|c| (c, q))
-    })
-    .map(|c| async move {
-        let r = process_article(source, shared_source, fetcher, store, &c, opts, now).await;
-        if let Some(p) = progress {
-            p(c.link.as_str());
-        }
-        (c.link, r)
-    })
-    .buffer_unordered(fetcher_concurrency(source));
+    let results =
+        futures_util::stream::unfold(
+            queued,
+            |mut q| async move { q.recv().await.map(|c| (c, q)) },
+        )
+        .map(|c| async move {
+            let r = process_article(source, shared_source, fetcher, store, &c, opts, now).await;
+            if let Some(p) = progress {
+                p(c.link.as_str());
+            }
+            (c.link, r)
+        })
+        .buffer_unordered(fetcher_concurrency(source));
     let mut results = std::pin::pin!(results);
     let mut batch = Vec::with_capacity(STORE_BATCH);
     while let Some(r) = results.next().await {
