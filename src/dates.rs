@@ -42,6 +42,15 @@ pub fn parse_date(text: &str, tz: Tz, now: DateTime<Utc>) -> Option<DateTime<Utc
         now,
         today: local_date(tz, now)?,
     };
+    // Most dates are machine-readable attributes: an ISO timestamp spanning the whole text
+    // is what the full search below would pick (earliest start, longest match, first finder
+    // on ties), without running the other nine finders.
+    if let Some(c) = find_iso(&text, &ctx)
+        && c.start == 0
+        && c.end == text.len()
+    {
+        return Some(c.instant);
+    }
     // `min_by_key` keeps the first of equal keys, so FINDERS order breaks exact ties.
     FINDERS
         .iter()
