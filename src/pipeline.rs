@@ -169,6 +169,8 @@ struct Candidate {
     /// The link as listed, canonicalized (AMP twin and tracking parameters removed).
     link: Url,
     fingerprint: String,
+    /// The store has the link: only then can it hold validators for it.
+    known: bool,
 }
 
 /// Why one article failed, with a kind for counting.
@@ -548,17 +550,18 @@ fn triage(
             continue;
         }
         report.found += 1;
-        let c = Candidate {
-            link,
-            fingerprint: fingerprint(item),
-        };
-        let known = match lock(store).known_link(&source.id, c.link.as_str()) {
+        let known = match lock(store).known_link(&source.id, link.as_str()) {
             Ok(k) => k,
             Err(e) => {
-                report.failed.push((c.link.to_string(), e.to_string()));
+                report.failed.push((link.to_string(), e.to_string()));
                 *report.errors_by_kind.entry("store".into()).or_default() += 1;
                 continue;
             }
+        };
+        let c = Candidate {
+            link,
+            fingerprint: fingerprint(item),
+            known: known.is_some(),
         };
         let fetch = match &known {
             None => {
@@ -795,7 +798,8 @@ async fn process_article(
     opts: &RunOptions,
     now: DateTime<Utc>,
 ) -> Result<ArticleOutcome, ArticleError> {
-    let validators = if opts.refetch {
+    // Validators are stored with the article, so a link the store does not know has none.
+    let validators = if opts.refetch || !c.known {
         None
     } else {
         lock(store)

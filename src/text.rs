@@ -28,11 +28,40 @@ pub fn is_xml_illegal(c: char) -> bool {
     !matches!(c, '\u{9}' | '\u{A}' | '\u{D}' | '\u{20}'..='\u{D7FF}' | '\u{E000}'..='\u{FFFD}' | '\u{10000}'..='\u{10FFFF}')
 }
 
+/// Whether `s` holds a character [`is_xml_illegal`] matches, decided on the UTF-8 bytes
+/// (every feed field passes here, bodies three times per render): a C0 control other than
+/// tab/LF/CR, or U+FFFE/U+FFFF (EF BF BE/BF). A `str` cannot hold a surrogate.
+pub fn holds_xml_illegal(s: &str) -> bool {
+    let b = s.as_bytes();
+    let c0 = b
+        .iter()
+        .filter(|&&c| c < 0x20 && !matches!(c, b'\t' | b'\n' | b'\r'))
+        .count();
+    c0 > 0
+        || memchr::memchr_iter(0xEF, b)
+            .any(|i| matches!(b.get(i + 1..i + 3), Some([0xBF, 0xBE..=0xBF])))
+}
+
 /// Removes XML-illegal characters (the `rss` crate passes them through).
 pub fn strip_xml_illegal(s: &str) -> String {
-    if s.chars().any(is_xml_illegal) {
+    if holds_xml_illegal(s) {
         s.chars().filter(|c| !is_xml_illegal(*c)).collect()
     } else {
         s.to_string()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    proptest::proptest! {
+        /// The byte-level test is exact: same answer as asking every character.
+        #[test]
+        fn holds_xml_illegal_agrees_with_is_xml_illegal(
+            s in "[\\x00-\\x21\\x7F-\\x{AF}\\x{D7F0}-\\x{D7FF}\\x{E000}-\\x{E010}\\x{FEFE}-\\x{FF00}\\x{FFF0}-\\x{FFFF}\\x{10000}-\\x{10010}а-я]{0,40}"
+        ) {
+            proptest::prop_assert_eq!(holds_xml_illegal(&s), s.chars().any(is_xml_illegal));
+        }
     }
 }
