@@ -112,12 +112,7 @@ pub fn clean_line(s: &str) -> String {
 /// title, line and body passes here, and almost none holds one.
 fn holds_invisible(s: &str) -> bool {
     let b = s.as_bytes();
-    // C0 controls: a branch-free pass the compiler vectorizes.
-    let c0 = b
-        .iter()
-        .filter(|&&c| c < 0x20 && !matches!(c, b'\t' | b'\n' | b'\r'))
-        .count();
-    c0 > 0
+    crate::text::c0_controls(b) > 0
         || memchr::memchr3_iter(0xC2, 0xE2, 0xEF, b).any(|i| match (b[i], b.get(i + 1..i + 3)) {
             // U+00AD
             (0xC2, _) => b.get(i + 1) == Some(&0xAD),

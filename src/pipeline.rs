@@ -205,10 +205,10 @@ struct Fetched {
 /// Runs one source once. Never panics on bad input; everything that goes wrong ends up in
 /// the report.
 ///
-/// Listing pages are walked one at a time and each page's new articles are processed before
-/// the next page is fetched, so memory stays flat however long the archive. A normal run
-/// stops at the first page that brings no unknown article (`max_pages` at most); a backfill
-/// walks `backfill_pages` pages whatever it finds.
+/// Listing pages are walked one at a time, at most a bounded queue of articles ahead of the
+/// article fetches, so memory stays flat however long the archive. A normal run stops at
+/// the first page that brings no unknown article (`max_pages` at most); a backfill walks
+/// `backfill_pages` pages whatever it finds.
 pub async fn run_source(
     source: &Source,
     settings: &Settings,
