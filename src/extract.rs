@@ -372,6 +372,11 @@ fn find_end_tag(bytes: &[u8], name: &[u8]) -> Option<usize> {
 /// like any other page.
 fn cap_nesting(html: &str) -> Cow<'_, str> {
     let bytes = html.as_bytes();
+    // Every level of nesting needs a start tag: a page with no more `<` than the cap cannot
+    // exceed it, and counting them is far cheaper than classifying every tag.
+    if memchr::memchr_iter(b'<', bytes).count() <= MAX_NESTING {
+        return Cow::Borrowed(html);
+    }
     let mut out: Option<String> = None;
     let mut copied = 0;
     let mut depth = 0usize;

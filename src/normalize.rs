@@ -195,10 +195,10 @@ pub fn sanitize_html(html: &str, base: &Url) -> String {
 fn drop_empty_paragraphs(html: &str) -> String {
     let mut out = String::with_capacity(html.len());
     let mut rest = html;
-    while let Some(start) = rest.find("<p>") {
+    while let Some(start) = memchr::memmem::find(rest.as_bytes(), b"<p>") {
         out.push_str(&rest[..start]);
         let after = &rest[start + 3..];
-        match after.find("</p>") {
+        match memchr::memmem::find(after.as_bytes(), b"</p>") {
             Some(end) if is_blank_fragment(&after[..end]) => {
                 rest = &after[end + 4..];
                 while rest.starts_with('\n') {
@@ -215,11 +215,18 @@ fn drop_empty_paragraphs(html: &str) -> String {
     out
 }
 
-fn is_blank_fragment(s: &str) -> bool {
-    s.replace("&nbsp;", "")
-        .replace("<br>", "")
-        .chars()
-        .all(|c| c.is_whitespace() || c == '\u{a0}')
+fn is_blank_fragment(mut s: &str) -> bool {
+    // Spaces (U+00A0 included), `&nbsp;` and `<br>` only; read in place, without copies.
+    loop {
+        s = s.trim_start();
+        if s.is_empty() {
+            return true;
+        }
+        match s.strip_prefix("&nbsp;").or_else(|| s.strip_prefix("<br>")) {
+            Some(rest) => s = rest,
+            None => return false,
+        }
+    }
 }
 
 /// The text a reader sees, blocks separated by spaces.
@@ -494,6 +501,18 @@ mod tests {
         assert!(s.chars().count() <= 301, "{}", s.chars().count());
         assert!(s.ends_with("слово…"), "{s}");
         assert_eq!(summarize("коротко", 300), "коротко");
+    }
+
+    #[test]
+    fn empty_paragraphs_are_dropped_and_others_kept() {
+        assert_eq!(
+            drop_empty_paragraphs("<p>a</p>\n<p></p>\n<p>&nbsp; <br>\u{a0}</p>\n<p>b</p>"),
+            "<p>a</p>\n<p>b</p>"
+        );
+        assert_eq!(
+            drop_empty_paragraphs("<p>&nbsp;x</p><p><br>y</p><p>"),
+            "<p>&nbsp;x</p><p><br>y</p><p>"
+        );
     }
 
     proptest::proptest! {

@@ -544,47 +544,50 @@ fn triage(
     let mut unknown = 0;
     let recheck =
         chrono::Duration::from_std(source.recheck_age).unwrap_or(chrono::Duration::zero());
-    for item in &listing.items {
-        let link = canonical_url(&item.url);
-        if !seen.insert(link.clone()) {
-            continue;
-        }
-        report.found += 1;
-        let known = match lock(store).known_link(&source.id, link.as_str()) {
-            Ok(k) => k,
-            Err(e) => {
-                report.failed.push((link.to_string(), e.to_string()));
-                *report.errors_by_kind.entry("store".into()).or_default() += 1;
+    let store = lock(store);
+    store.reading(|store| {
+        for item in &listing.items {
+            let link = canonical_url(&item.url);
+            if !seen.insert(link.clone()) {
                 continue;
             }
-        };
-        let c = Candidate {
-            link,
-            fingerprint: fingerprint(item),
-            known: known.is_some(),
-        };
-        let fetch = match &known {
-            None => {
-                unknown += 1;
-                true
-            }
-            // A backfill only adds what is missing.
-            Some(_) if opts.backfill_pages.is_some() => opts.refetch,
-            Some(k) => {
-                opts.refetch
-                    || k.first_seen + recheck > now
-                    || k.listing_fingerprint != c.fingerprint
-            }
-        };
-        if fetch {
-            due.push(c);
-        } else {
-            report.unchanged += 1;
-            if let Some(p) = progress {
-                p(c.link.as_str());
+            report.found += 1;
+            let known = match store.known_link(&source.id, link.as_str()) {
+                Ok(k) => k,
+                Err(e) => {
+                    report.failed.push((link.to_string(), e.to_string()));
+                    *report.errors_by_kind.entry("store".into()).or_default() += 1;
+                    continue;
+                }
+            };
+            let c = Candidate {
+                link,
+                fingerprint: fingerprint(item),
+                known: known.is_some(),
+            };
+            let fetch = match &known {
+                None => {
+                    unknown += 1;
+                    true
+                }
+                // A backfill only adds what is missing.
+                Some(_) if opts.backfill_pages.is_some() => opts.refetch,
+                Some(k) => {
+                    opts.refetch
+                        || k.first_seen + recheck > now
+                        || k.listing_fingerprint != c.fingerprint
+                }
+            };
+            if fetch {
+                due.push(c);
+            } else {
+                report.unchanged += 1;
+                if let Some(p) = progress {
+                    p(c.link.as_str());
+                }
             }
         }
-    }
+    });
     (due, unknown)
 }
 

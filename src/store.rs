@@ -263,8 +263,20 @@ impl Store {
         self.conn.prepare_cached(sql)?.query_row(p, f)
     }
 
-    /// Starts a write transaction that groups the writes of many articles (one listing
-    /// page's worth) into one commit: a commit per statement cost more than the statements.
+    /// Runs `f` inside one read transaction: many small lookups (a listing page's links)
+    /// then take SQLite's read lock once instead of once per statement. Falls back to
+    /// autocommit reads when a transaction cannot be opened (one is already open).
+    pub fn reading<T>(&self, f: impl FnOnce(&Store) -> T) -> T {
+        let opened = self.conn.is_autocommit() && self.conn.execute_batch("BEGIN").is_ok();
+        let out = f(self);
+        if opened && self.conn.execute_batch("COMMIT").is_err() {
+            let _ = self.conn.execute_batch("ROLLBACK");
+        }
+        out
+    }
+
+    /// Starts a write transaction that groups the writes of many articles (a batch's worth)
+    /// into one commit: a commit per statement cost more than the statements.
     /// `IMMEDIATE` takes the write lock now, waiting up to the busy timeout, so a concurrent
     /// writer cannot make a later statement fail with `SQLITE_BUSY_SNAPSHOT`. Hold it only
     /// around local work, never across network I/O.
@@ -915,6 +927,28 @@ mod tests {
         assert_eq!(s.source_created("s", t(9)).unwrap(), t(6));
         assert_eq!(s.source_created("new", t(9)).unwrap(), t(9));
         assert!(s.healthy());
+    }
+
+    #[test]
+    fn reading_groups_lookups_and_leaves_an_open_write_batch_alone() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut s = Store::open(&dir.path().join("p.db")).unwrap();
+        s.begin_batch().unwrap();
+        s.upsert(&article("https://x.kz/1", "h1", Some(t(5))), t(6))
+            .unwrap();
+        s.remember_link("s", "https://x.kz/1", "https://x.kz/1", "fp")
+            .unwrap();
+        // Inside the write batch: no transaction of its own, the batch stays open.
+        let known = s.reading(|s| s.known_link("s", "https://x.kz/1").unwrap());
+        assert_eq!(known.map(|k| k.listing_fingerprint).as_deref(), Some("fp"));
+        s.commit_batch().unwrap();
+        // On its own: one read transaction, closed afterwards.
+        let found = s.reading(|s| {
+            assert!(!s.conn.is_autocommit());
+            ["https://x.kz/1", "https://x.kz/2"].map(|u| s.known_link("s", u).unwrap().is_some())
+        });
+        assert_eq!(found, [true, false]);
+        assert!(s.conn.is_autocommit());
     }
 
     #[test]
