@@ -134,6 +134,41 @@ const MIGRATIONS: &[&str] = &[
         drift         TEXT NOT NULL DEFAULT '[]',     -- JSON: of those, the ones that matched nothing last run
         walk_complete INTEGER NOT NULL DEFAULT 0      -- the last listing walk ended cleanly
      ) WITHOUT ROWID;",
+    // 2: `articles` as a rowid table, small columns first. As a WITHOUT ROWID table its
+    // b-tree cells were whole rows of several KB, spilling into overflow pages, and SQLite
+    // loads a cell's entire payload to compare keys on the way down: every lookup by
+    // (source, id) read a dozen rows' overflow chains (rendering 50 items: ~1 500 page
+    // reads). Now the key lives in a small automatic index, the row in a rowid b-tree, and
+    // the ~10 KB body comes last so reading the other columns never touches it.
+    "CREATE TABLE articles_v2 (
+        source        TEXT NOT NULL,
+        id            TEXT NOT NULL,
+        url           TEXT NOT NULL,
+        title         TEXT NOT NULL,
+        author        TEXT,
+        categories    TEXT NOT NULL,      -- JSON array of strings
+        image         TEXT,
+        language      TEXT NOT NULL,
+        page_published TEXT,              -- RFC 3339 as stated by the page, if any
+        page_modified TEXT,
+        published     TEXT NOT NULL,      -- RFC 3339 UTC used in feeds
+        updated       TEXT NOT NULL,
+        first_seen    TEXT NOT NULL,
+        content_hash  TEXT NOT NULL,
+        summary       TEXT NOT NULL,
+        content_html  TEXT NOT NULL,
+        PRIMARY KEY (source, id)
+     );
+     INSERT INTO articles_v2 (source, id, url, title, author, categories, image, language,
+            page_published, page_modified, published, updated, first_seen, content_hash,
+            summary, content_html)
+        SELECT source, id, url, title, author, categories, image, language,
+            page_published, page_modified, published, updated, first_seen, content_hash,
+            summary, content_html
+        FROM articles;
+     DROP TABLE articles;
+     ALTER TABLE articles_v2 RENAME TO articles;
+     CREATE INDEX articles_recent ON articles (source, published DESC, id);",
 ];
 
 /// An open store. Not `Sync`; open one per task or guard it with a mutex.
@@ -949,6 +984,83 @@ mod tests {
         });
         assert_eq!(found, [true, false]);
         assert!(s.conn.is_autocommit());
+    }
+
+    #[test]
+    fn migration_2_makes_articles_a_rowid_table_and_keeps_every_row() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("v1.db");
+        {
+            // A store as version 1 wrote it.
+            let conn = Connection::open(&path).unwrap();
+            conn.execute_batch(MIGRATIONS[0]).unwrap();
+            conn.pragma_update(None, "user_version", 1).unwrap();
+            conn.execute(
+                "INSERT INTO articles (source, id, url, title, summary, content_html, author,
+                    categories, image, language, page_published, page_modified, published,
+                    updated, first_seen, content_hash)
+                 VALUES ('s', 'https://x.kz/1', 'https://x.kz/1', 'Заголовок', 'Кратко',
+                    ?1, 'Пресс-служба', '[\"Новости\"]', 'https://x.kz/1.jpg', 'ru',
+                    '2025-09-24T05:00:00Z', NULL, '2025-09-24T05:00:00Z',
+                    '2025-09-24T06:00:00Z', '2025-09-24T07:00:00Z', 'h1')",
+                [format!("<p>{}</p>", "Текст ".repeat(3000))],
+            )
+            .unwrap();
+        }
+        let s = Store::open(&path).unwrap();
+        let version: i64 = s
+            .conn
+            .pragma_query_value(None, "user_version", |r| r.get(0))
+            .unwrap();
+        assert_eq!(version, MIGRATIONS.len() as i64);
+        let columns: Vec<String> = s
+            .conn
+            .prepare("SELECT name FROM pragma_table_info('articles')")
+            .unwrap()
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert_eq!(columns.last().map(String::as_str), Some("content_html"));
+        assert_eq!(columns.len(), 16);
+        let sql: String = s
+            .conn
+            .query_row(
+                "SELECT sql FROM sqlite_master WHERE name = 'articles'",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert!(!sql.contains("WITHOUT ROWID"), "{sql}");
+        let rows = s.recent("s", 10).unwrap();
+        assert_eq!(rows.len(), 1);
+        let a = &rows[0].article;
+        assert_eq!(
+            (a.title.as_str(), a.summary.as_str(), a.author.as_deref()),
+            ("Заголовок", "Кратко", Some("Пресс-служба"))
+        );
+        assert_eq!(
+            a.content_html.len(),
+            "<p></p>".len() + "Текст ".len() * 3000
+        );
+        assert_eq!(
+            (a.categories.clone(), a.content_hash.as_str()),
+            (vec!["Новости".to_string()], "h1")
+        );
+        assert_eq!(
+            a.image.as_ref().map(Url::as_str),
+            Some("https://x.kz/1.jpg")
+        );
+        assert_eq!(rows[0].published, t(5));
+        let index: i64 = s
+            .conn
+            .query_row(
+                "SELECT COUNT(*) FROM sqlite_master WHERE type = 'index' AND name = 'articles_recent'",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(index, 1);
     }
 
     #[test]
