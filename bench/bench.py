@@ -21,6 +21,8 @@ import time
 import urllib.request
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+with open(os.path.join(HERE, "selectors.toml"), encoding="utf-8") as _f:
+    SELECTORS = _f.read()
 
 
 def free_port():
@@ -139,22 +141,7 @@ items = 50
 max_pages = {max_pages}
 recheck_hours = 0
 
-[source.listing]
-item = "article.post"
-link = "h2.entry-title a@href"
-title = "h2.entry-title a"
-date = "time.entry-date@datetime"
-next = "a.next.page-numbers@href"
-
-[source.article]
-title = "h1.entry-title"
-content = "div.entry-content"
-date = "time.entry-date.published@datetime"
-modified = "time.updated@datetime"
-author = ".byline .author"
-categories = ".cat-links a"
-remove = [".sharedaddy", ".jp-relatedposts"]
-""")
+""" + SELECTORS)
     return listen
 
 

@@ -19,34 +19,24 @@ use url::Url;
 const ARTICLE: &str = include_str!("fixtures/article.html");
 const LISTING: &str = include_str!("fixtures/listing.html");
 
-/// The source `bench/bench.py` configures for the generated site.
-const CONFIG: &str = r#"
+/// The source `bench/bench.py` configures for the generated site: same selectors.
+const SOURCE: &str = r#"
 [[source]]
 id = "bench"
 title = "Benchmark site"
 timezone = "Asia/Almaty"
 listing_urls = ["http://127.0.0.1:8080/"]
 
-[source.listing]
-item = "article.post"
-link = "h2.entry-title a@href"
-title = "h2.entry-title a"
-date = "time.entry-date@datetime"
-next = "a.next.page-numbers@href"
-
-[source.article]
-title = "h1.entry-title"
-content = "div.entry-content"
-date = "time.entry-date.published@datetime"
-modified = "time.updated@datetime"
-author = ".byline .author"
-categories = ".cat-links a"
-remove = [".sharedaddy", ".jp-relatedposts"]
 "#;
+const SELECTORS: &str = include_str!("../bench/selectors.toml");
 
 fn bench_scrape(c: &mut Criterion) {
     let dir = tempfile::tempdir().unwrap();
-    let config = Config::parse(CONFIG, &dir.path().join("config.toml")).unwrap();
+    let config = Config::parse(
+        &format!("{SOURCE}{SELECTORS}"),
+        &dir.path().join("config.toml"),
+    )
+    .unwrap();
     let source = &config.sources[0];
     let page_url =
         Url::parse("http://127.0.0.1:8080/2024/08/23/soobshchenie-press-sluzhby-666/").unwrap();
