@@ -878,24 +878,13 @@ fn parse_retry_after(value: &[u8], now: SystemTime) -> Option<Duration> {
 /// Why a decoded body cannot be a web page, if it cannot: too many U+FFFD from malformed
 /// bytes, or too many control characters (a binary file served as text/html).
 fn implausible_text(text: &str, had_errors: bool) -> Option<String> {
-    // Counted on the UTF-8 bytes, in passes the compiler vectorizes (every page goes through
-    // here): a character starts at each non-continuation byte, C1 controls are C2 80..9F,
-    // U+FFFD is EF BF BD.
+    // Counted on the UTF-8 bytes with vectorized passes (every page goes through here): a
+    // character starts at each non-continuation byte, C1 controls are C2 80..9F, U+FFFD is
+    // EF BF BD. Form feed is ordinary in pages; DEL is a control.
     let bytes = text.as_bytes();
     let total = text.chars().count();
-    // Non-short-circuit operators and byte-wide sums per 255-byte chunk keep this a
-    // branch-free loop the compiler turns into 16-bytes-at-a-time compares.
-    let c0: usize = bytes
-        .chunks(255)
-        .map(|chunk| {
-            chunk.iter().fold(0u8, |n, &b| {
-                let control = (b < 0x20) & (b != b'\t') & (b != b'\n') & (b != b'\r') & (b != 0x0c)
-                    | (b == 0x7F);
-                n + u8::from(control)
-            })
-        })
-        .map(usize::from)
-        .sum();
+    let c0 = crate::text::c0_controls(bytes) - memchr::memchr_iter(0x0c, bytes).count()
+        + memchr::memchr_iter(0x7F, bytes).count();
     let c1 = memchr::memchr_iter(0xC2, bytes)
         .filter(|&i| bytes.get(i + 1).is_some_and(|n| (0x80..=0x9F).contains(n)))
         .count();
