@@ -458,6 +458,21 @@ fn cap_nesting(html: &str) -> Cow<'_, str> {
     }
 }
 
+/// Entries from the known themes' title links (`LISTING_FALLBACK`), title from the link text.
+fn theme_links<'a>(doc: &'a Html, base: &'a Url) -> impl Iterator<Item = ListingItem> + 'a {
+    doc.select(&LISTING_FALLBACK).filter_map(move |a| {
+        let url = a.value().attr("href").and_then(|h| resolve(base, h))?;
+        let title = collapse_whitespace(&a.text().collect::<String>());
+        Some(ListingItem {
+            url,
+            title: (!title.is_empty()).then_some(title),
+            date_text: None,
+            summary: None,
+            image: None,
+        })
+    })
+}
+
 /// A listing page: its article entries and the next page, if any.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Listing {
@@ -522,36 +537,10 @@ pub fn extract_listing(html: &str, page_url: &Url, rules: &ListingRules) -> List
                 push(item);
             }
             if none_found {
-                for a in doc.select(&LISTING_FALLBACK) {
-                    let Some(url) = a.value().attr("href").and_then(|h| resolve(&base, h)) else {
-                        continue;
-                    };
-                    let title = collapse_whitespace(&a.text().collect::<String>());
-                    push(ListingItem {
-                        url,
-                        title: (!title.is_empty()).then_some(title),
-                        date_text: None,
-                        summary: None,
-                        image: None,
-                    });
-                }
+                theme_links(&doc, &base).for_each(&mut push);
             }
         }
-        None => {
-            for a in doc.select(&LISTING_FALLBACK) {
-                let Some(url) = a.value().attr("href").and_then(|h| resolve(&base, h)) else {
-                    continue;
-                };
-                let title = collapse_whitespace(&a.text().collect::<String>());
-                push(ListingItem {
-                    url,
-                    title: (!title.is_empty()).then_some(title),
-                    date_text: None,
-                    summary: None,
-                    image: None,
-                });
-            }
-        }
+        None => theme_links(&doc, &base).for_each(&mut push),
     }
     let root = doc.root_element();
     let next = match &rules.next {
