@@ -10,7 +10,7 @@ use std::time::Duration;
 use chrono::{TimeZone, Utc};
 use criterion::{Criterion, criterion_group, criterion_main};
 use pressfeed::config::Config;
-use pressfeed::model::Article;
+use pressfeed::core::model::Article;
 use pressfeed::pipeline::feed_meta;
 use pressfeed::render::{FeedModel, atom, json, rss};
 use pressfeed::store::Store;

@@ -1,70 +1,61 @@
 //! pressfeed turns press-service websites that publish no feed into RSS 2.0, Atom 1.0 and
 //! JSON Feed.
 //!
-//! # Layout
+//! # Layers
 //!
-//! Data flows left to right; every arrow is a plain owned value, so no parsed HTML document
-//! ever lives across an `.await`.
+//! Each folder of `src/` is one layer. A layer imports only from the layers drawn below it
+//! (never sideways unless an arrow says so, never up), so every layer can be read, built and
+//! tested without the ones above it. `tests/layers.rs` reads `src/` and fails on an import
+//! that breaks the rule, and on an import cycle between the modules of one folder.
 //!
 //! ```text
-//! config ──► pipeline ──► fetch ──► decode ──► extract ──► normalize ──► store ──► render
-//!  (TOML)     (one run     (HTTP)    (bytes →   (HTML →     (RawArticle   (SQLite)  (rss, atom,
-//!             per source)            text)      RawArticle)  → Article)              json files)
+//!  app        cli, daemon, serve, preview, lock, metrics, exit codes     (nothing imports app)
+//!   │
+//!  pipeline   one run of one source: listing walk, article fetches, API walks, run report
+//!   │
+//!  sources    JSON APIs, WordPress REST, sitemaps                 store     render
+//!   │                                                            (SQLite)  (rss, atom, json,
+//!  http ─ extract ─ normalize     (side by side, not each other)            opml, index page)
+//!   │        │          │                                          │          │
+//!  config ───┴──────────┘          raw TOML → validated Config     │          │
+//!   │                                                              │          │
+//!  core       model values, text, dates, decode, selectors (Pick), JSON paths and URL
+//!             templates, URL canonicalization, schedules: imports nothing of ours
 //! ```
 //!
-//! - [`config`]: raw serde structs → validated [`config::Config`]; URLs, selectors, cron
-//!   expressions and time zones are compiled at load, errors carry file:line:column and key.
-//! - [`schedule`]: cron expressions (5-, 6- or 7-field, `@hourly` shortcuts) in a time zone.
-//! - [`fetch`]: one shared HTTP client: timeouts, body cap while streaming, conditional GET.
-//! - [`robots`]: robots.txt rules per origin (RFC 9309 status meanings, 24 h cache).
-//! - [`decode`]: bytes → UTF-8 from BOM, HTTP charset, `<meta>`, UTF-8 validity, chardetng.
-//! - [`extract`]: synchronous and pure: listing page → [`model::ListingItem`]s, article page →
-//!   [`model::RawArticle`] (configured selectors first, then structured data).
-//! - [`dates`]: ISO 8601, RFC 2822 and human Russian / Kazakh dates in a source's time zone.
-//! - [`normalize`]: [`model::RawArticle`] → [`model::Article`]: canonical URL, clean text,
-//!   sanitized HTML with absolute URLs, summary, content hash.
-//! - [`store`]: SQLite (WAL, migrations by `user_version`): articles, HTTP validators, runs.
-//! - [`render`]: newest N articles → RSS 2.0, Atom 1.0, JSON Feed 1.1; atomic writes, only
-//!   when bytes change.
-//! - [`pipeline`]: one refresh of one source, shared by `refresh` and the daemon; returns a
-//!   [`pipeline::RunReport`].
-//! - [`serve`]: the daemon's HTTP side: cached feed files with ETag / gzip / brotli, HTML
-//!   index, OPML, health check and metrics endpoints (axum).
-//! - [`metrics`]: Prometheus metric families of runs and HTTP answers.
-//! - [`cli`]: the command line (clap) and what each command does.
-//! - [`daemon`]: `pressfeed run`: scheduler per source, signals, reload, systemd notify.
-//! - [`lock`]: per-source run locks shared by every process using one database.
-//! - [`wordpress`]: the WordPress REST ladder: detection, listing → API query, posts →
-//!   [`model::RawArticle`].
-//! - [`jsonapi`]: `kind = "json"` sources: paged JSON APIs mapped by field paths.
-//! - [`text`]: small text helpers shared by extract, normalize and render.
-//! - [`discover`]: zero-config listing: article links found without selectors.
-//! - [`readable`]: zero-config body: readability main content, text boilerplate rules,
-//!   signature line as author.
-//! - [`sitemap`]: article URLs from robots.txt / sitemap.xml / Google News sitemaps.
-//! - [`preview`]: `pressfeed preview URL`: what would be extracted, and from where.
+//! | layer | may import |
+//! |---|---|
+//! | [`core`] | nothing of ours |
+//! | [`config`] | core |
+//! | [`http`], [`extract`], [`normalize`] | config, core |
+//! | [`store`], [`render`] | core |
+//! | [`sources`] | http, extract, normalize, config, core |
+//! | [`pipeline`] | every layer above but app |
+//! | [`app`] | everything |
+//!
+//! # Data flow
+//!
+//! Every arrow is a plain owned value, so no parsed HTML document ever lives across an
+//! `.await`:
+//!
+//! ```text
+//! config ─► pipeline ─► http ─► core::decode ─► extract ─► normalize ─► store ─► render
+//!  (TOML)    (one run    (GET,    (bytes →       (HTML →     (RawArticle   (SQLite) (feed
+//!            per source)  robots)  text)          RawArticle) → Article)            files)
+//! ```
+//!
+//! API sources (`sources`) replace the listing walk and the extraction step: they map API
+//! records to the same `RawArticle`s. `app` wires it together: `pressfeed refresh` runs the
+//! pipeline once per source, `pressfeed run` on each source's schedule while serving the
+//! rendered files over HTTP.
 
-pub mod cli;
+pub mod app;
 pub mod config;
-pub mod daemon;
-pub mod dates;
-pub mod decode;
-pub mod discover;
+pub mod core;
 pub mod extract;
-pub mod fetch;
-pub mod jsonapi;
-pub mod lock;
-pub mod metrics;
-pub mod model;
+pub mod http;
 pub mod normalize;
 pub mod pipeline;
-pub mod preview;
-pub mod readable;
 pub mod render;
-pub mod robots;
-pub mod schedule;
-pub mod serve;
-pub mod sitemap;
+pub mod sources;
 pub mod store;
-pub mod text;
-pub mod wordpress;

@@ -8,7 +8,7 @@ use clap::Parser;
 use tracing_subscriber::EnvFilter;
 
 fn main() -> ExitCode {
-    let cli = pressfeed::cli::Cli::parse();
+    let cli = pressfeed::app::cli::Cli::parse();
     let filter =
         EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("warn,pressfeed=info"));
     // On a terminal: colours and module names for a human. Otherwise one plain line per
@@ -25,5 +25,5 @@ fn main() -> ExitCode {
     } else {
         builder.init();
     }
-    ExitCode::from(pressfeed::cli::run(cli).code())
+    ExitCode::from(pressfeed::app::cli::run(cli).code())
 }

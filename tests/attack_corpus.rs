@@ -11,8 +11,8 @@ use std::path::{Path, PathBuf};
 
 use chrono::{TimeZone, Utc};
 use pressfeed::config::{Config, Settings, Source};
+use pressfeed::core::model::{Article, StoredArticle};
 use pressfeed::extract::extract_article;
-use pressfeed::model::{Article, StoredArticle};
 use pressfeed::normalize::normalize;
 use pressfeed::pipeline::feed_meta;
 use pressfeed::render::{FeedModel, atom, json, rss};
@@ -587,7 +587,7 @@ fn text_field_vectors_stay_plain_text() {
                     .chain(a.categories.iter())
                 {
                     assert!(
-                        !text.chars().any(pressfeed::text::is_xml_illegal),
+                        !text.chars().any(pressfeed::core::text::is_xml_illegal),
                         "{text:?}\n{ctx}"
                     );
                 }
@@ -693,10 +693,10 @@ async fn http_index_and_opml_carry_no_executable_vector() {
             .unwrap();
     }
     let (_tx, rx) = tokio::sync::watch::channel(std::sync::Arc::new(config));
-    let app = pressfeed::serve::router(pressfeed::serve::AppState {
+    let app = pressfeed::app::serve::router(pressfeed::app::serve::AppState {
         config: rx,
         store: std::sync::Arc::new(std::sync::Mutex::new(store)),
-        metrics: std::sync::Arc::new(pressfeed::metrics::Metrics::new()),
+        metrics: std::sync::Arc::new(pressfeed::app::metrics::Metrics::new()),
     });
     let get = |path: &'static str| {
         let app = app.clone();

@@ -22,7 +22,8 @@ use axum::routing::get;
 use bytes::Bytes;
 use futures_util::StreamExt;
 use pressfeed::config::Settings;
-use pressfeed::fetch::{FetchError, Fetcher, Outcome, Page, RequestPolicy, Validators};
+use pressfeed::core::model::Validators;
+use pressfeed::http::{FetchError, Fetcher, Outcome, Page, RequestPolicy};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use url::Url;
 

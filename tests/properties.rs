@@ -11,10 +11,10 @@ use proptest::prelude::*;
 use url::Url;
 
 use pressfeed::config::{Config, Settings, Source};
-use pressfeed::dates::parse_date;
-use pressfeed::decode::decode_html;
+use pressfeed::core::dates::parse_date;
+use pressfeed::core::decode::decode_html;
+use pressfeed::core::model::{Article, StoredArticle};
 use pressfeed::extract::{extract_article, extract_listing};
-use pressfeed::model::{Article, StoredArticle};
 use pressfeed::normalize::normalize;
 use pressfeed::pipeline::feed_meta;
 use pressfeed::render::{FeedModel, atom, json, rss};

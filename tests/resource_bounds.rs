@@ -15,8 +15,8 @@ use std::time::Instant;
 
 use chrono::{TimeZone, Utc};
 use pressfeed::config::{Config, Source};
+use pressfeed::core::model::StoredArticle;
 use pressfeed::extract::{extract_article, extract_listing};
-use pressfeed::model::StoredArticle;
 use pressfeed::normalize::normalize;
 use pressfeed::pipeline::feed_meta;
 use pressfeed::render::{FeedModel, atom, json, rss};

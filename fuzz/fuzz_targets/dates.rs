@@ -6,6 +6,6 @@ use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|text: &str| {
     let now = Utc.with_ymd_and_hms(2025, 10, 1, 12, 0, 0).unwrap();
-    let _ = pressfeed::dates::parse_date(text, chrono_tz::Asia::Almaty, now);
-    let _ = pressfeed::dates::parse_date(text, chrono_tz::UTC, now);
+    let _ = pressfeed::core::dates::parse_date(text, chrono_tz::Asia::Almaty, now);
+    let _ = pressfeed::core::dates::parse_date(text, chrono_tz::UTC, now);
 });

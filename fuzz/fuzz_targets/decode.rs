@@ -9,7 +9,7 @@ fuzz_target!(|bytes: &[u8]| {
         Some("text/html; charset=windows-1251"),
         Some("text/html; charset=utf-8"),
     ] {
-        let decoded = pressfeed::decode::decode_html(bytes, ct);
+        let decoded = pressfeed::core::decode::decode_html(bytes, ct);
         if !bytes.contains(&0) {
             assert!(!decoded.text.contains('\0'));
         }

@@ -10,13 +10,15 @@ use std::sync::{LazyLock, Mutex};
 use chrono::{DateTime, Utc};
 use url::Url;
 
-use super::{Progress, RunOptions, RunReport, SharedStore, lock, policy};
+use super::{Progress, RunOptions, RunReport, SharedStore, lock};
 use crate::config::{JsonRules, Source, SourceKind, WordPressMode};
-use crate::fetch::{Fetcher, Outcome};
-use crate::jsonapi::{self, ApiItem, ApiPage};
-use crate::normalize::{canonical_url, normalize};
+use crate::core::urls::canonical_url;
+use crate::http::{Fetcher, Outcome, RequestPolicy};
+use crate::normalize::normalize;
+use crate::sources::json;
+use crate::sources::wordpress::{self, Filter, WpError};
+use crate::sources::{ApiItem, ApiPage};
 use crate::store::Upsert;
-use crate::wordpress::{self, Filter, WpError};
 
 /// Which way of reading a WordPress source worked, per source id and first listing URL, for
 /// the life of the process: detection and the API probe are paid once.
@@ -166,7 +168,11 @@ async fn detect(
         .flatten();
     st.report.requests += 1;
     let outcome = match fetcher
-        .get_html_for(first, validators.as_ref(), policy(source))
+        .get_html_for(
+            first,
+            validators.as_ref(),
+            RequestPolicy::for_source(source),
+        )
         .await
     {
         Ok(o) => o,
@@ -220,7 +226,7 @@ async fn walk(
     while read < max_pages {
         st.report.requests += 1;
         let result = match walker {
-            Walker::Json(rules) => jsonapi::fetch_page(fetcher, source, rules, page)
+            Walker::Json(rules) => json::fetch_page(fetcher, source, rules, page)
                 .await
                 .map_err(|e| (e.kind(), e.to_string())),
             Walker::Wp { root, filter } => {
@@ -320,7 +326,7 @@ async fn process_items(
         let raw = match (rules, item.detail.is_some()) {
             (Some(r), true) => {
                 st.report.requests += 1;
-                match jsonapi::complete(fetcher, source, r, item).await {
+                match json::complete(fetcher, source, r, item).await {
                     Ok(raw) => raw,
                     Err(e) => {
                         *st.report.errors_by_kind.entry(e.kind().into()).or_default() += 1;

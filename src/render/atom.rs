@@ -14,7 +14,7 @@ use url::Url;
 use super::{
     FeedMeta, FeedModel, RenderError, author_or_source, clean, image_mime, item_updated, local_time,
 };
-use crate::model::StoredArticle;
+use crate::core::model::StoredArticle;
 
 /// Serializes the feed. `updated` is the feed-level last-change instant.
 pub fn render(model: &FeedModel, updated: DateTime<Utc>) -> Result<Vec<u8>, RenderError> {

@@ -8,7 +8,7 @@ use chrono_tz::Tz;
 use serde::Serialize;
 
 use super::{FeedModel, RenderError, clean, item_updated, local_time};
-use crate::model::StoredArticle;
+use crate::core::model::StoredArticle;
 
 const VERSION: &str = "https://jsonfeed.org/version/1.1";
 

@@ -17,7 +17,7 @@ use chrono::{DateTime, FixedOffset, Timelike, Utc};
 use chrono_tz::Tz;
 use url::Url;
 
-use crate::model::StoredArticle;
+use crate::core::model::StoredArticle;
 
 /// Channel-level data of one feed.
 #[derive(Debug, Clone)]
@@ -122,7 +122,7 @@ pub fn write_feeds(
 }
 
 /// Removes temp files of this feed left by a writer that was killed between writing and
-/// renaming. Callers hold the source's run lock (see `crate::lock`), so a temp file of this
+/// renaming. Callers hold the source's run lock (see `crate::app::lock`), so a temp file of this
 /// feed from another process belongs to a dead one.
 fn remove_stale_temps(dir: &Path, id: &str) {
     let Ok(entries) = fs::read_dir(dir) else {
@@ -201,7 +201,7 @@ pub(crate) fn local_time(t: DateTime<Utc>, tz: Tz) -> DateTime<FixedOffset> {
 
 /// Text as it may appear in XML (and, for consistency, JSON).
 pub(crate) fn clean(s: &str) -> String {
-    crate::text::strip_xml_illegal(s)
+    crate::core::text::strip_xml_illegal(s)
 }
 
 /// Media type of an image from its URL's file extension; JPEG when unknown, the most

@@ -14,7 +14,7 @@ use rss::{Category, Channel, Enclosure, Guid, Item};
 use url::Url;
 
 use super::{FeedMeta, FeedModel, RenderError, clean, image_mime, local_time};
-use crate::model::StoredArticle;
+use crate::core::model::StoredArticle;
 
 const NS_ATOM: &str = "http://www.w3.org/2005/Atom";
 const NS_CONTENT: &str = "http://purl.org/rss/1.0/modules/content/";

@@ -8,7 +8,7 @@ use chrono::{DateTime, TimeZone, Utc};
 use url::Url;
 
 use super::*;
-use crate::model::{Article, StoredArticle};
+use crate::core::model::{Article, StoredArticle};
 
 fn url(s: &str) -> Url {
     Url::parse(s).expect("test URL")

@@ -34,10 +34,10 @@ use serde_json::{Value, json};
 use url::Url;
 
 use crate::config::Source;
-use crate::dates::parse_date;
+use crate::core::dates::parse_date;
+use crate::core::model::{DateCandidate, RawArticle};
 use crate::extract::{extract_article, extract_listing};
-use crate::fetch::{FetchError, Fetcher, Outcome, RequestPolicy};
-use crate::model::{DateCandidate, RawArticle};
+use crate::http::{FetchError, Fetcher, Outcome, RequestPolicy};
 use crate::normalize::{normalize, plain_text, sanitize_html};
 
 /// A page with at least this many article links (and no article markup) is a listing.
@@ -84,10 +84,10 @@ async fn fetch(
     url: &Url,
     source: &Source,
 ) -> Result<(Url, String), PreviewError> {
-    let policy = RequestPolicy {
-        allowed_hosts: &source.allowed_hosts,
-    };
-    match fetcher.get_html_for(url, None, policy).await? {
+    match fetcher
+        .get_html_for(url, None, RequestPolicy::for_source(source))
+        .await?
+    {
         Outcome::Fetched(page) => Ok((page.final_url, page.text)),
         Outcome::NotModified => Err(PreviewError::NotModified {
             url: url.to_string(),
@@ -177,12 +177,12 @@ fn article_report(html: &str, page_url: &Url, source: &Source, now: DateTime<Utc
     let tz = source.timezone;
     let (published, pub_failed) = pick_date(&raw.published, tz, now);
     let (modified, mod_failed) = pick_date(&raw.modified, tz, now);
-    let selector_raw = |pick: &Option<crate::extract::Pick>| {
+    let selector_raw = |pick: &Option<crate::core::pick::Pick>| {
         pick.as_ref()
             .map(|p| format!("selector {}", p.raw))
             .unwrap_or_else(|| "selector".into())
     };
-    let date_step = |origin: String, pick: &Option<crate::extract::Pick>| {
+    let date_step = |origin: String, pick: &Option<crate::core::pick::Pick>| {
         if origin == "selector" {
             selector_raw(pick)
         } else {

@@ -11,7 +11,7 @@ use regex::Regex;
 use scraper::{ElementRef, Html, Selector};
 use url::Url;
 
-use crate::text::collapse_whitespace;
+use crate::core::text::collapse_whitespace;
 
 /// The main content of a page as readability sees it.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -11,9 +11,10 @@ use sha2::{Digest, Sha256};
 use url::Url;
 
 use crate::config::Source;
-use crate::dates::parse_date;
-use crate::model::{Article, DateCandidate, RawArticle};
-use crate::text::{collapse_whitespace, is_xml_illegal};
+use crate::core::dates::parse_date;
+use crate::core::model::{Article, DateCandidate, RawArticle};
+use crate::core::text::{collapse_whitespace, is_xml_illegal};
+use crate::core::urls::canonical_url;
 
 /// Why an article could not be normalized. The pipeline logs and counts it; the run goes on.
 #[derive(Debug, thiserror::Error)]
@@ -37,55 +38,6 @@ pub struct DateFailure {
 pub struct Normalized {
     pub article: Article,
     pub date_failures: Vec<DateFailure>,
-}
-
-/// Query parameters that only track clicks; dropped from canonical URLs.
-fn is_tracking_param(name: &str) -> bool {
-    let n = name.to_ascii_lowercase();
-    n.starts_with("utm_")
-        || matches!(
-            n.as_str(),
-            "fbclid"
-                | "gclid"
-                | "yclid"
-                | "dclid"
-                | "msclkid"
-                | "mc_cid"
-                | "mc_eid"
-                | "_ga"
-                | "_gl"
-                | "igshid"
-                | "ref_src"
-                | "amp"
-                | "noamp"
-                | "from"
-                | "share"
-        )
-}
-
-/// Canonical form of an article URL: no fragment, no tracking or AMP parameters, no `/amp/`
-/// path suffix (AMP twins must map to the article itself, never a second item).
-pub fn canonical_url(u: &Url) -> Url {
-    let mut u = u.clone();
-    u.set_fragment(None);
-    let kept: Vec<(String, String)> = u
-        .query_pairs()
-        .filter(|(k, _)| !is_tracking_param(k))
-        .map(|(k, v)| (k.into_owned(), v.into_owned()))
-        .collect();
-    if kept.is_empty() {
-        u.set_query(None);
-    } else {
-        u.query_pairs_mut().clear().extend_pairs(kept);
-    }
-    let path = u.path().to_string();
-    if let Some(stripped) = path
-        .strip_suffix("/amp/")
-        .or_else(|| path.strip_suffix("/amp"))
-    {
-        u.set_path(&format!("{stripped}/"));
-    }
-    u
 }
 
 /// Invisible characters that only get in the way of titles and summaries.
@@ -112,7 +64,7 @@ pub fn clean_line(s: &str) -> String {
 /// title, line and body passes here, and almost none holds one.
 fn holds_invisible(s: &str) -> bool {
     let b = s.as_bytes();
-    crate::text::c0_controls(b) > 0
+    crate::core::text::c0_controls(b) > 0
         || memchr::memchr3_iter(0xC2, 0xE2, 0xEF, b).any(|i| match (b[i], b.get(i + 1..i + 3)) {
             // U+00AD
             (0xC2, _) => b.get(i + 1) == Some(&0xAD),
@@ -413,22 +365,6 @@ mod tests {
     }
 
     #[test]
-    fn canonical_url_drops_tracking_amp_and_fragment() {
-        assert_eq!(
-            canonical_url(&u("https://x.kz/2025/09/24/a/?amp=1&utm_source=tg#c")).as_str(),
-            "https://x.kz/2025/09/24/a/"
-        );
-        assert_eq!(
-            canonical_url(&u("https://x.kz/2025/09/24/a/amp/")).as_str(),
-            "https://x.kz/2025/09/24/a/"
-        );
-        assert_eq!(
-            canonical_url(&u("https://x.kz/news?id=5&utm_medium=x")).as_str(),
-            "https://x.kz/news?id=5"
-        );
-    }
-
-    #[test]
     fn clean_line_removes_invisible_and_collapses_spaces() {
         assert_eq!(
             clean_line("\u{a0}В\u{ad}Туркестане\u{a0}стартовал\u{200b} «форум»\u{1}\n"),
@@ -468,7 +404,7 @@ mod tests {
         // The page said `&amp;lt;script&amp;gt;`: the reader must see `&lt;script&gt;`.
         assert_eq!(clean_line("&lt;script&gt; &amp;"), "&lt;script&gt; &amp;");
         assert_eq!(
-            crate::text::html_fragment_text("&#171;Закон&#187; &amp; <em>порядок</em>"),
+            crate::core::text::html_fragment_text("&#171;Закон&#187; &amp; <em>порядок</em>"),
             "«Закон» & порядок"
         );
     }

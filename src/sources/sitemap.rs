@@ -11,8 +11,8 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use url::Url;
 
-use crate::fetch::Fetcher;
-use crate::model::ListingItem;
+use crate::core::model::ListingItem;
+use crate::http::Fetcher;
 
 /// Child sitemaps read from one index: enough for recent news, bounded for huge archives.
 const MAX_CHILD_SITEMAPS: usize = 3;

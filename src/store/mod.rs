@@ -13,9 +13,9 @@ use chrono::{DateTime, Utc};
 use rusqlite::{Connection, OptionalExtension, params};
 use url::Url;
 
-use crate::extract::Listing;
-use crate::fetch::Validators;
-use crate::model::{Article, ListingItem, StoredArticle};
+use crate::core::model::Listing;
+use crate::core::model::Validators;
+use crate::core::model::{Article, ListingItem, StoredArticle};
 
 /// Why a store operation failed.
 #[derive(Debug, thiserror::Error)]

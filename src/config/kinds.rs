@@ -1,6 +1,5 @@
-//! The source-kind parts of a `[[source]]`: `kind`, `wordpress`, the `[source.json]` table of
-//! JSON API sources and `[source.languages]` twins. Kept apart from the main config module
-//! because they are validated as a unit and expand one table into several sources.
+//! The source-kind parts of a `[[source]]`: `kind`, `wordpress` and the `[source.json]` table
+//! of JSON API sources.
 
 use std::collections::BTreeMap;
 
@@ -8,8 +7,10 @@ use serde::Deserialize;
 use toml::Spanned;
 use url::Url;
 
-use super::{ConfigError, Ctx, http_url, valid_language};
-use crate::jsonapi::{JsonPath, Template};
+use super::ConfigError;
+use super::span::Ctx;
+use super::values::http_url;
+use crate::core::jsonpath::{JsonPath, Template};
 
 /// How a source's articles are read.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -79,22 +80,21 @@ pub(super) struct RawJson {
     headers: Option<BTreeMap<String, Spanned<String>>>,
 }
 
+impl JsonRules {
+    /// The URL of page `page` (counting from `first_page`).
+    pub fn page_url(&self, page: u32) -> Result<Url, String> {
+        let u = self
+            .url
+            .fill(|name| (name == "page").then(|| page.to_string()));
+        Url::parse(&u).map_err(|e| format!("page URL {u:?}: {e}"))
+    }
+}
+
 impl RawJson {
     pub(super) fn set_url(&mut self, url: Spanned<String>) {
         self.url = Some(url);
     }
 }
-
-/// One `[source.languages]` entry: `kk = { listing_urls = [...], title = "..." }`.
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub(super) struct RawTwin {
-    pub listing_urls: Option<Spanned<Vec<Spanned<String>>>>,
-    pub title: Option<Spanned<String>>,
-    pub description: Option<Spanned<String>>,
-}
-
-pub(super) type RawLanguages = Spanned<BTreeMap<String, Spanned<RawTwin>>>;
 
 impl Ctx<'_> {
     pub(super) fn kind(
@@ -197,10 +197,10 @@ impl Ctx<'_> {
             }
             .with("lang", lang)
             .raw;
-            if reqwest::header::HeaderName::from_bytes(name.as_bytes()).is_err() {
+            if http::HeaderName::from_bytes(name.as_bytes()).is_err() {
                 return Err(self.err(value.span(), key, format!("invalid header name {name:?}")));
             }
-            if reqwest::header::HeaderValue::from_str(&filled).is_err() {
+            if http::HeaderValue::from_str(&filled).is_err() {
                 return Err(self.err(value.span(), key, "header value must be printable ASCII"));
             }
             headers.push((name, filled));
@@ -223,56 +223,5 @@ impl Ctx<'_> {
             detail_url,
             headers,
         })
-    }
-
-    /// Validates the language keys of `[source.languages]`; returns them in key order.
-    pub(super) fn twins(
-        &self,
-        raw: Option<RawLanguages>,
-        prefix: &str,
-    ) -> Result<Vec<(String, Spanned<RawTwin>)>, ConfigError> {
-        let Some(raw) = raw else {
-            return Ok(Vec::new());
-        };
-        let span = raw.span();
-        let mut out = Vec::new();
-        for (lang, twin) in raw.into_inner() {
-            if !valid_language(&lang) {
-                return Err(self.err(
-                    twin.span(),
-                    format!("{prefix}.languages.{lang}"),
-                    format!(
-                        "invalid language tag {lang:?}: expected a BCP 47 tag such as \"ru\", \"kk\" or \"kk-KZ\""
-                    ),
-                ));
-            }
-            out.push((lang, twin));
-        }
-        if out.is_empty() {
-            return Err(self.err(
-                span,
-                format!("{prefix}.languages"),
-                "empty table: list language twins like kk = { listing_urls = [...] }",
-            ));
-        }
-        Ok(out)
-    }
-
-    /// Listing URLs of a twin or the base source.
-    pub(super) fn url_list(
-        &self,
-        urls: Spanned<Vec<Spanned<String>>>,
-        key: &str,
-    ) -> Result<Vec<Url>, ConfigError> {
-        if urls.get_ref().is_empty() {
-            return Err(self.err(urls.span(), key, "at least one listing URL is required"));
-        }
-        urls.into_inner()
-            .into_iter()
-            .enumerate()
-            .map(|(j, u)| {
-                http_url(u.get_ref()).map_err(|m| self.err(u.span(), format!("{key}[{j}]"), m))
-            })
-            .collect()
     }
 }

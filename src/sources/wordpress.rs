@@ -7,17 +7,17 @@
 //! says so (401/403/404, HTML instead of JSON, an unknown category) is a [`WpError`] the
 //! pipeline takes as "scrape HTML instead".
 
-use crate::text::html_fragment_text;
+use crate::core::text::html_fragment_text;
 use scraper::{Html, Selector};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 use std::sync::LazyLock;
 use url::Url;
 
+use super::{ApiItem, ApiPage, JSON_ACCEPT};
 use crate::config::Source;
-use crate::fetch::{FetchError, Fetcher, RequestPolicy};
-use crate::jsonapi::{ApiItem, ApiPage, JSON_ACCEPT};
-use crate::model::{DateCandidate, RawArticle};
+use crate::core::model::{DateCandidate, RawArticle};
+use crate::http::{FetchError, Fetcher, RequestPolicy};
 
 /// The link relation WordPress uses to announce its REST API root.
 const API_REL: &str = "https://api.w.org/";
@@ -186,19 +186,13 @@ pub fn endpoint(api_root: &Url, route: &str, params: &[(&str, String)]) -> Url {
     u
 }
 
-fn policy(source: &Source) -> RequestPolicy<'_> {
-    RequestPolicy {
-        allowed_hosts: &source.allowed_hosts,
-    }
-}
-
 async fn get_json(
     fetcher: &Fetcher,
     source: &Source,
     url: &Url,
 ) -> Result<(Value, Option<u32>), WpError> {
     let r = fetcher
-        .get_resource(url, JSON_ACCEPT, &[], policy(source))
+        .get_resource(url, JSON_ACCEPT, &[], RequestPolicy::for_source(source))
         .await?;
     let not_json = |message: String| WpError::NotJson {
         url: url.clone(),

@@ -10,92 +10,13 @@ use scraper::{ElementRef, Html, Node, Selector};
 use serde_json::Value;
 use url::Url;
 
+pub mod discover;
+pub mod readable;
+
 use crate::config::{ArticleRules, ListingRules};
-use crate::model::{DateCandidate, ListingItem, RawArticle};
-use crate::text::collapse_whitespace;
-
-/// A compiled `css@attr` picker: a CSS selector, optionally with the attribute to read
-/// (`time@datetime`, `img@data-src`); without one the element's text is read.
-#[derive(Debug, Clone)]
-pub struct Pick {
-    /// As written in the config.
-    pub raw: String,
-    pub selector: Selector,
-    pub attr: Option<String>,
-}
-
-impl Pick {
-    /// Parses `css` or `css@attr`. An `@` inside brackets or quotes belongs to the CSS.
-    pub fn parse(raw: &str) -> Result<Pick, String> {
-        let raw_trim = raw.trim();
-        if raw_trim.is_empty() {
-            return Err("empty selector".into());
-        }
-        let (css, attr) = split_attr(raw_trim);
-        if let Some(a) = attr
-            && (a.is_empty()
-                || !a
-                    .chars()
-                    .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == ':'))
-        {
-            return Err(format!("invalid attribute name {a:?} after '@'"));
-        }
-        let selector =
-            Selector::parse(css).map_err(|e| format!("invalid CSS selector {css:?}: {e}"))?;
-        Ok(Pick {
-            raw: raw_trim.to_string(),
-            selector,
-            attr: attr.map(str::to_ascii_lowercase),
-        })
-    }
-
-    /// The value of one element: the attribute if one is named, else its text.
-    pub fn value_of(&self, el: ElementRef<'_>) -> Option<String> {
-        let v = match &self.attr {
-            Some(a) => el.value().attr(a).map(str::to_string),
-            None => Some(el.text().collect::<String>()),
-        }?;
-        let v = crate::text::collapse_whitespace(&v);
-        (!v.is_empty()).then_some(v)
-    }
-
-    /// The first non-empty value under `scope`.
-    pub fn first(&self, scope: ElementRef<'_>) -> Option<String> {
-        scope
-            .select(&self.selector)
-            .find_map(|el| self.value_of(el))
-    }
-
-    /// Every non-empty value under `scope`, in document order.
-    pub fn all(&self, scope: ElementRef<'_>) -> Vec<String> {
-        scope
-            .select(&self.selector)
-            .filter_map(|el| self.value_of(el))
-            .collect()
-    }
-}
-
-/// Splits `css@attr` at the last top-level `@` (outside brackets, parentheses and quotes).
-fn split_attr(s: &str) -> (&str, Option<&str>) {
-    let mut depth = 0i32;
-    let mut quote: Option<char> = None;
-    let mut at = None;
-    for (i, c) in s.char_indices() {
-        match (quote, c) {
-            (Some(q), c) if c == q => quote = None,
-            (Some(_), _) => {}
-            (None, '"' | '\'') => quote = Some(c),
-            (None, '[' | '(') => depth += 1,
-            (None, ']' | ')') => depth -= 1,
-            (None, '@') if depth == 0 => at = Some(i),
-            _ => {}
-        }
-    }
-    match at {
-        Some(i) => (s[..i].trim(), Some(s[i + 1..].trim())),
-        None => (s, None),
-    }
-}
+use crate::core::model::{DateCandidate, Listing, ListingItem, RawArticle};
+use crate::core::pick::Pick;
+use crate::core::text::collapse_whitespace;
 
 /// Compiles a selector known at build time.
 fn sel(css: &str) -> Selector {
@@ -473,16 +394,6 @@ fn theme_links<'a>(doc: &'a Html, base: &'a Url) -> impl Iterator<Item = Listing
     })
 }
 
-/// A listing page: its article entries and the next page, if any.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Listing {
-    pub items: Vec<ListingItem>,
-    pub next: Option<Url>,
-    /// Configured selectors that matched nothing on this page (`listing.item` when no entry
-    /// was found, `listing.date` when no entry had a date, ...): the selector-drift signal.
-    pub misses: Vec<&'static str>,
-}
-
 /// Extracts article entries from a listing page. Links are resolved against the page and
 /// de-duplicated in page order (sticky posts and tickers repeat entries).
 pub fn extract_listing(html: &str, page_url: &Url, rules: &ListingRules) -> Listing {
@@ -531,7 +442,7 @@ pub fn extract_listing(html: &str, page_url: &Url, rules: &ListingRules) -> List
         // Zero-config: links that look like articles; the old theme-selector fallback only
         // when discovery finds nothing (a page with a single unusual entry).
         None if rules.link.is_none() => {
-            let found = crate::discover::discover_links(&doc, &base, page_url);
+            let found = crate::extract::discover::discover_links(&doc, &base, page_url);
             let none_found = found.is_empty();
             for item in found {
                 push(item);
@@ -1000,8 +911,8 @@ pub fn extract_article(html: &str, page_url: &Url, rules: &ArticleRules) -> RawA
         let pattern = rules
             .signature
             .as_ref()
-            .unwrap_or(&crate::readable::DEFAULT_SIGNATURE);
-        author = crate::readable::signature(html, pattern);
+            .unwrap_or(&crate::extract::readable::DEFAULT_SIGNATURE);
+        author = crate::extract::readable::signature(html, pattern);
         if author.is_some() {
             provenance.push(("author", "signature line".into()));
         }
@@ -1106,7 +1017,7 @@ pub fn readable_body(
     page_url: &Url,
     remove: &[Pick],
 ) -> Option<(String, Option<String>)> {
-    let r = crate::readable::main_content(html, page_url)?;
+    let r = crate::extract::readable::main_content(html, page_url)?;
     let mut rdoc = Html::parse_fragment(&r.html);
     let id = rdoc.root_element().id();
     Some(clean_body(&mut rdoc, id, remove))
@@ -1167,7 +1078,7 @@ fn clean_content(doc: &mut Html, content: NodeId, remove: &[Pick]) {
         doomed.extend(el.select(&p.selector).map(|e| e.id()));
     }
     // Text rules last: "Читайте также:", "- Реклама -" blocks that carry no tell-tale class.
-    doomed.extend(crate::readable::junk_text_nodes(doc, content));
+    doomed.extend(crate::extract::readable::junk_text_nodes(doc, content));
     let images: Vec<(NodeId, Option<String>)> =
         el.select(&IMG).map(|e| (e.id(), img_src(e))).collect();
     for id in doomed {
@@ -1211,23 +1122,6 @@ fn clean_content(doc: &mut Html, content: NodeId, remove: &[Pick]) {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn pick_splits_attribute_outside_brackets() {
-        let p = Pick::parse("time.published@datetime").unwrap();
-        assert_eq!(p.attr.as_deref(), Some("datetime"));
-        let p = Pick::parse(r#"a[href*="@"]"#).unwrap();
-        assert_eq!(p.attr, None);
-        let p = Pick::parse(r#"a[href*="@"]@href"#).unwrap();
-        assert_eq!(p.attr.as_deref(), Some("href"));
-        assert!(Pick::parse("div[").is_err());
-        assert!(Pick::parse("img@").is_err());
-        assert!(Pick::parse("  ").is_err());
-    }
-}
 #[cfg(test)]
 mod body_image_tests {
     #[test]

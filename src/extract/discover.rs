@@ -14,8 +14,8 @@ use regex::Regex;
 use scraper::{ElementRef, Html, Selector};
 use url::Url;
 
-use crate::model::ListingItem;
-use crate::text::collapse_whitespace;
+use crate::core::model::ListingItem;
+use crate::core::text::collapse_whitespace;
 
 /// How many links must share an ancestor path to count as a list of cards.
 pub const MIN_REPEATS: usize = 3;
@@ -214,7 +214,7 @@ pub fn discover_links(doc: &Html, base: &Url, page_url: &Url) -> Vec<ListingItem
         {
             continue;
         }
-        let key = crate::normalize::canonical_url(&u);
+        let key = crate::core::urls::canonical_url(&u);
         let i = *index.entry(key).or_insert_with(|| {
             found.push(Found {
                 by_url: article_like_url(&u),

@@ -7,9 +7,10 @@ use std::sync::{Arc, Mutex};
 
 use clap::{Parser, Subcommand};
 
+use super::exit::Exit;
+use crate::app::lock::{LockError, SourceLock};
 use crate::config::{Config, ConfigError};
-use crate::fetch::Fetcher;
-use crate::lock::{LockError, SourceLock};
+use crate::http::Fetcher;
 use crate::pipeline::{Progress, RunOptions, RunReport, render_source, run_source};
 use crate::store::Store;
 
@@ -82,30 +83,6 @@ pub enum Command {
     },
 }
 
-/// How a command ended; `main` turns it into an exit code.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Exit {
-    /// Everything worked.
-    Ok,
-    /// At least one source failed (or, with `--strict`, an article).
-    SourceFailed,
-    /// A runtime error outside any one source (store cannot be opened, bad arguments).
-    Runtime,
-    /// The configuration is invalid (EX_CONFIG).
-    Config,
-}
-
-impl Exit {
-    pub fn code(self) -> u8 {
-        match self {
-            Exit::Ok => 0,
-            Exit::SourceFailed => 1,
-            Exit::Runtime => 2,
-            Exit::Config => 78,
-        }
-    }
-}
-
 /// A zero-config source for `url` (UTC, no selectors): what `preview` uses without
 /// `--source`. Built through the config parser so every default is the documented one.
 fn zero_config_source(url: &url::Url) -> Result<Config, ConfigError> {
@@ -170,7 +147,7 @@ fn preview(cli: &Cli, url: &str, source: Option<&str>, json: bool) -> Exit {
         return Exit::Runtime;
     };
     let now = chrono::Utc::now();
-    match runtime.block_on(crate::preview::preview(&fetcher, &url, &src, now)) {
+    match runtime.block_on(crate::app::preview::preview(&fetcher, &url, &src, now)) {
         Ok(report) => {
             if json {
                 match serde_json::to_string_pretty(&report) {
@@ -181,7 +158,7 @@ fn preview(cli: &Cli, url: &str, source: Option<&str>, json: bool) -> Exit {
                     }
                 }
             } else {
-                print!("{}", crate::preview::render_text(&report));
+                print!("{}", crate::app::preview::render_text(&report));
             }
             Exit::Ok
         }
@@ -249,7 +226,7 @@ pub fn run(cli: Cli) -> Exit {
                 Ok(c) => c,
                 Err(e) => return e,
             };
-            block_on(crate::daemon::run(cli.config.clone(), config))
+            block_on(crate::app::daemon::run(cli.config.clone(), config))
         }
         Command::Preview { url, source, json } => preview(&cli, url, source.as_deref(), *json),
         Command::Render { sources } => {
@@ -384,7 +361,7 @@ async fn refresh(config: &Config, ids: &[String], opts: &RunOptions, strict: boo
         if let Some(b) = bar {
             b.finish_and_clear();
         }
-        println!("{}", summary_line(&report));
+        println!("{}", report.summary());
         reports.push(report);
     }
     let article_failures = strict && reports.iter().any(|r| !r.failed.is_empty());
@@ -441,7 +418,7 @@ async fn backfill(config: &Config, id: &str, pages: usize) -> Exit {
     if let Some(b) = bar {
         b.finish_and_clear();
     }
-    println!("{}", summary_line(&report));
+    println!("{}", report.summary());
     if report.failed_entirely() {
         Exit::SourceFailed
     } else {
@@ -541,29 +518,4 @@ async fn take_lock(config: &Config, id: &str) -> Result<SourceLock, LockError> {
         }
         other => other,
     }
-}
-
-/// One line per source: what an admin (or a systemd timer's journal) needs to see.
-pub fn summary_line(r: &RunReport) -> String {
-    let mut line = format!(
-        "{}: {} new, {} updated, {} unchanged, {} failed ({} found on {} listing page{}, {} feed file{} rewritten, {:.1}s)",
-        r.source,
-        r.new,
-        r.updated,
-        r.unchanged,
-        r.failed.len(),
-        r.found,
-        r.listing_pages,
-        if r.listing_pages == 1 { "" } else { "s" },
-        r.feeds_written,
-        if r.feeds_written == 1 { "" } else { "s" },
-        r.duration.as_secs_f64(),
-    );
-    if let Some(f) = &r.fatal {
-        line.push_str(&format!("\n{}: FAILED: {f}", r.source));
-    }
-    for (url, e) in &r.failed {
-        line.push_str(&format!("\n{}:   failed {url}: {e}", r.source));
-    }
-    line
 }

@@ -1,4 +1,5 @@
-//! The values that flow between modules. All fields are owned so every value is `Send`.
+//! The values that flow between layers: listing entries and pages, HTTP validators, raw and
+//! normalized articles. All fields are owned so every value is `Send`.
 
 use chrono::{DateTime, Utc};
 use url::Url;
@@ -13,6 +14,23 @@ pub struct ListingItem {
     pub date_text: Option<String>,
     pub summary: Option<String>,
     pub image: Option<String>,
+}
+
+/// A listing page: its article entries and the next page, if any.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Listing {
+    pub items: Vec<ListingItem>,
+    pub next: Option<Url>,
+    /// Configured selectors that matched nothing on this page (`listing.item` when no entry
+    /// was found, `listing.date` when no entry had a date, ...): the selector-drift signal.
+    pub misses: Vec<&'static str>,
+}
+
+/// HTTP cache validators of a fetched URL.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Validators {
+    pub etag: Option<String>,
+    pub last_modified: Option<String>,
 }
 
 /// A date string found on a page, with where it came from (for diagnostics and `preview`).

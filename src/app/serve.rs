@@ -32,8 +32,8 @@ use sha2::{Digest, Sha256};
 use tokio::sync::{OnceCell, watch};
 use tokio_util::sync::CancellationToken;
 
+use crate::app::metrics::Metrics;
 use crate::config::{Config, Source};
-use crate::metrics::Metrics;
 use crate::pipeline::SharedStore;
 use crate::store::{SourceState, Store};
 
@@ -762,7 +762,7 @@ async fn healthz(State(st): State<St>) -> Response {
 async fn metrics(State(st): State<St>) -> Response {
     (
         [
-            (CONTENT_TYPE, crate::metrics::CONTENT_TYPE),
+            (CONTENT_TYPE, crate::app::metrics::CONTENT_TYPE),
             (CACHE_CONTROL, "no-store"),
         ],
         st.metrics.encode(),

@@ -18,12 +18,14 @@ use url::Url;
 mod api;
 
 use crate::config::{Settings, Source};
-use crate::extract::{Listing, extract_article, extract_listing};
-use crate::fetch::{Fetcher, Outcome, RequestPolicy, Validators};
-use crate::model::ListingItem;
-use crate::normalize::{canonical_url, normalize};
+use crate::core::model::ListingItem;
+use crate::core::model::{Listing, Validators};
+use crate::core::urls::canonical_url;
+use crate::extract::{extract_article, extract_listing};
+use crate::http::{Fetcher, Outcome, RequestPolicy};
+use crate::normalize::normalize;
 use crate::render::{FeedMeta, FeedModel, write_feeds};
-use crate::sitemap;
+use crate::sources::sitemap;
 use crate::store::{Store, StoreError, Upsert};
 
 /// A store shared by the tasks of a run (SQLite connections are not `Sync`; every
@@ -87,6 +89,32 @@ impl RunReport {
     /// True when nothing useful could be done for the source.
     pub fn failed_entirely(&self) -> bool {
         self.fatal.is_some()
+    }
+
+    /// One line per source: what an admin (or a systemd timer's journal) needs to see.
+    pub fn summary(&self) -> String {
+        let r = self;
+        let mut line = format!(
+            "{}: {} new, {} updated, {} unchanged, {} failed ({} found on {} listing page{}, {} feed file{} rewritten, {:.1}s)",
+            r.source,
+            r.new,
+            r.updated,
+            r.unchanged,
+            r.failed.len(),
+            r.found,
+            r.listing_pages,
+            if r.listing_pages == 1 { "" } else { "s" },
+            r.feeds_written,
+            if r.feeds_written == 1 { "" } else { "s" },
+            r.duration.as_secs_f64(),
+        );
+        if let Some(f) = &r.fatal {
+            line.push_str(&format!("\n{}: FAILED: {f}", r.source));
+        }
+        for (url, e) in &r.failed {
+            line.push_str(&format!("\n{}:   failed {url}: {e}", r.source));
+        }
+        line
     }
 }
 
@@ -196,7 +224,7 @@ enum ArticleOutcome {
 
 /// An article ready to store, with the configured selectors that matched nothing on it.
 struct Fetched {
-    article: crate::model::Article,
+    article: crate::core::model::Article,
     fingerprint: String,
     validators: Validators,
     misses: Vec<&'static str>,
@@ -468,7 +496,7 @@ async fn read_listing(
                 .flatten();
             report.requests += 1;
             fetcher
-                .get_html_for(url, validators.as_ref(), policy(source))
+                .get_html_for(url, validators.as_ref(), RequestPolicy::for_source(source))
                 .await
         }
     };
@@ -737,13 +765,6 @@ fn store_article(
         .map_err(|e| ArticleError::new("store", e))
 }
 
-/// Where a source's requests may be redirected.
-fn policy(source: &Source) -> RequestPolicy<'_> {
-    RequestPolicy {
-        allowed_hosts: &source.allowed_hosts,
-    }
-}
-
 fn fetcher_concurrency(_source: &Source) -> usize {
     // The fetcher enforces the per-host limit; a few more in flight keep its queue full.
     8
@@ -810,7 +831,11 @@ async fn process_article(
             .map_err(|e| ArticleError::new("store", e))?
     };
     let page = match fetcher
-        .get_html_for(&c.link, validators.as_ref(), policy(source))
+        .get_html_for(
+            &c.link,
+            validators.as_ref(),
+            RequestPolicy::for_source(source),
+        )
         .await
         .map_err(|e| ArticleError::new(e.kind(), e))?
     {

@@ -23,13 +23,13 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 use url::Url;
 
-use crate::cli::{Exit, summary_line};
+use super::exit::Exit;
+use crate::app::lock::{LockError, SourceLock};
+use crate::app::metrics::Metrics;
+use crate::app::serve::{self, AppState};
 use crate::config::{Config, Source};
-use crate::fetch::Fetcher;
-use crate::lock::{LockError, SourceLock};
-use crate::metrics::Metrics;
+use crate::http::Fetcher;
 use crate::pipeline::{RunOptions, SharedStore, run_source};
-use crate::serve::{self, AppState};
 use crate::store::Store;
 
 /// What every scheduled run needs; replaced wholesale on reload.
@@ -211,7 +211,7 @@ fn jitter(max: Duration, interval: Duration) -> Duration {
     if cap.is_zero() {
         return Duration::ZERO;
     }
-    Duration::from_millis(rand::random_range(0..=cap.as_millis() as u64))
+    Duration::from_millis(fastrand::u64(0..=cap.as_millis() as u64))
 }
 
 /// Fires the runs of one source on its schedule until `stop` is cancelled.
@@ -270,9 +270,9 @@ async fn schedule_source(
                 report = run_source(&source, &config.settings, &fetcher, &shared2.store, &opts, None) => {
                     shared2.metrics.observe_run(&report, Utc::now());
                     if report.failed_entirely() {
-                        tracing::warn!(source = %source.id, "{}", summary_line(&report));
+                        tracing::warn!(source = %source.id, "{}", report.summary());
                     } else {
-                        tracing::info!(source = %source.id, "{}", summary_line(&report));
+                        tracing::info!(source = %source.id, "{}", report.summary());
                     }
                     if !report.changed_feeds.is_empty() {
                         ping_hubs(&fetcher, &config, &source, &report.changed_feeds).await;

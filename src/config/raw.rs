@@ -1,0 +1,90 @@
+//! The configuration as deserialized, before validation. Every validated value is `Spanned`
+//! so its error can point at it; numbers are read as `i64` (TOML's integer type) so that
+//! negative or huge values get our range message rather than a serde type error. Required
+//! keys are optional here so that "missing" is reported by us, at the table.
+
+use serde::Deserialize;
+use toml::Spanned;
+
+use super::kinds::RawJson;
+use super::twins::RawLanguages;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawConfig {
+    pub(super) settings: Option<RawSettings>,
+    pub(super) source: Option<Spanned<Vec<Spanned<RawSource>>>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawSettings {
+    pub(super) database: Option<Spanned<String>>,
+    pub(super) feeds_dir: Option<Spanned<String>>,
+    pub(super) base_url: Option<Spanned<String>>,
+    pub(super) user_agent: Option<Spanned<String>>,
+    pub(super) connect_timeout_secs: Option<Spanned<i64>>,
+    pub(super) request_timeout_secs: Option<Spanned<i64>>,
+    pub(super) max_body_bytes: Option<Spanned<i64>>,
+    pub(super) per_host_concurrency: Option<Spanned<i64>>,
+    pub(super) listen: Option<Spanned<String>>,
+    pub(super) shutdown_grace_secs: Option<Spanned<i64>>,
+    pub(super) schedule_jitter_secs: Option<Spanned<i64>>,
+    pub(super) hubs: Option<Vec<Spanned<String>>>,
+    pub(super) respect_robots: Option<Spanned<bool>>,
+    pub(super) min_delay_ms: Option<Spanned<i64>>,
+    pub(super) max_retry_after_secs: Option<Spanned<i64>>,
+    pub(super) retries: Option<Spanned<i64>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawSource {
+    // required keys are optional here so that "missing" is reported by us, at the table
+    pub(super) id: Option<Spanned<String>>,
+    pub(super) title: Option<Spanned<String>>,
+    pub(super) description: Option<Spanned<String>>,
+    pub(super) language: Option<Spanned<String>>,
+    pub(super) timezone: Option<Spanned<String>>,
+    pub(super) site_url: Option<Spanned<String>>,
+    pub(super) listing_urls: Option<Spanned<Vec<Spanned<String>>>>,
+    pub(super) schedule: Option<Spanned<String>>,
+    pub(super) items: Option<Spanned<i64>>,
+    pub(super) max_pages: Option<Spanned<i64>>,
+    pub(super) recheck_hours: Option<Spanned<i64>>,
+    pub(super) page_url_template: Option<Spanned<String>>,
+    pub(super) hubs: Option<Vec<Spanned<String>>>,
+    pub(super) allowed_hosts: Option<Vec<Spanned<String>>>,
+    pub(super) listing: Option<RawListing>,
+    pub(super) article: Option<RawArticle>,
+    pub(super) kind: Option<Spanned<String>>,
+    pub(super) wordpress: Option<Spanned<String>>,
+    pub(super) json: Option<Spanned<RawJson>>,
+    pub(super) languages: Option<RawLanguages>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawListing {
+    pub(super) item: Option<Spanned<String>>,
+    pub(super) link: Option<Spanned<String>>,
+    pub(super) title: Option<Spanned<String>>,
+    pub(super) date: Option<Spanned<String>>,
+    pub(super) summary: Option<Spanned<String>>,
+    pub(super) image: Option<Spanned<String>>,
+    pub(super) next: Option<Spanned<String>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawArticle {
+    pub(super) title: Option<Spanned<String>>,
+    pub(super) content: Option<Spanned<String>>,
+    pub(super) date: Option<Spanned<String>>,
+    pub(super) modified: Option<Spanned<String>>,
+    pub(super) author: Option<Spanned<String>>,
+    pub(super) categories: Option<Spanned<String>>,
+    pub(super) image: Option<Spanned<String>>,
+    pub(super) remove: Option<Vec<Spanned<String>>>,
+    pub(super) signature_pattern: Option<Spanned<String>>,
+}
