@@ -1,13 +1,11 @@
 //! The source-kind parts of a `[[source]]`: `kind`, `wordpress` and the `[source.json]` table
 //! of JSON API sources.
 
-use std::collections::BTreeMap;
-
-use serde::Deserialize;
 use toml::Spanned;
 use url::Url;
 
 use super::ConfigError;
+use super::raw::RawJson;
 use super::span::Ctx;
 use super::values::http_url;
 use crate::core::jsonpath::{JsonPath, Template};
@@ -59,27 +57,6 @@ pub struct JsonRules {
     pub headers: Vec<(String, String)>,
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub(super) struct RawJson {
-    url: Option<Spanned<String>>,
-    first_page: Option<Spanned<i64>>,
-    items: Option<Spanned<String>>,
-    id: Option<Spanned<String>>,
-    title: Option<Spanned<String>>,
-    date: Option<Spanned<String>>,
-    modified: Option<Spanned<String>>,
-    body: Option<Spanned<String>>,
-    summary: Option<Spanned<String>>,
-    author: Option<Spanned<String>>,
-    image: Option<Spanned<String>>,
-    image_base: Option<Spanned<String>>,
-    categories: Option<Spanned<String>>,
-    link: Option<Spanned<String>>,
-    detail_url: Option<Spanned<String>>,
-    headers: Option<BTreeMap<String, Spanned<String>>>,
-}
-
 impl JsonRules {
     /// The URL of page `page` (counting from `first_page`).
     pub fn page_url(&self, page: u32) -> Result<Url, String> {
@@ -87,12 +64,6 @@ impl JsonRules {
             .url
             .fill(|name| (name == "page").then(|| page.to_string()));
         Url::parse(&u).map_err(|e| format!("page URL {u:?}: {e}"))
-    }
-}
-
-impl RawJson {
-    pub(super) fn set_url(&mut self, url: Spanned<String>) {
-        self.url = Some(url);
     }
 }
 

@@ -3,11 +3,10 @@
 //! negative or huge values get our range message rather than a serde type error. Required
 //! keys are optional here so that "missing" is reported by us, at the table.
 
+use std::collections::BTreeMap;
+
 use serde::Deserialize;
 use toml::Spanned;
-
-use super::kinds::RawJson;
-use super::twins::RawLanguages;
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -88,3 +87,41 @@ pub(super) struct RawArticle {
     pub(super) remove: Option<Vec<Spanned<String>>>,
     pub(super) signature_pattern: Option<Spanned<String>>,
 }
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawJson {
+    pub(super) url: Option<Spanned<String>>,
+    pub(super) first_page: Option<Spanned<i64>>,
+    pub(super) items: Option<Spanned<String>>,
+    pub(super) id: Option<Spanned<String>>,
+    pub(super) title: Option<Spanned<String>>,
+    pub(super) date: Option<Spanned<String>>,
+    pub(super) modified: Option<Spanned<String>>,
+    pub(super) body: Option<Spanned<String>>,
+    pub(super) summary: Option<Spanned<String>>,
+    pub(super) author: Option<Spanned<String>>,
+    pub(super) image: Option<Spanned<String>>,
+    pub(super) image_base: Option<Spanned<String>>,
+    pub(super) categories: Option<Spanned<String>>,
+    pub(super) link: Option<Spanned<String>>,
+    pub(super) detail_url: Option<Spanned<String>>,
+    pub(super) headers: Option<BTreeMap<String, Spanned<String>>>,
+}
+
+impl RawJson {
+    pub(super) fn set_url(&mut self, url: Spanned<String>) {
+        self.url = Some(url);
+    }
+}
+
+/// One `[source.languages]` entry: `kk = { listing_urls = [...], title = "..." }`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawTwin {
+    pub(super) listing_urls: Option<Spanned<Vec<Spanned<String>>>>,
+    pub(super) title: Option<Spanned<String>>,
+    pub(super) description: Option<Spanned<String>>,
+}
+
+pub(super) type RawLanguages = Spanned<BTreeMap<String, Spanned<RawTwin>>>;

@@ -10,47 +10,12 @@ use chrono_tz::Tz;
 use toml::Spanned;
 use url::Url;
 
-use super::kinds::RawJson;
-use super::raw::{RawArticle, RawListing, RawSource};
-use super::span::Ctx;
+use super::raw::{RawArticle, RawJson, RawListing, RawSource};
+use super::span::{Ctx, Table};
 use super::values::{closest_tz, http_url, valid_id, valid_language};
 use super::{ArticleRules, ConfigError, JsonRules, ListingRules, Source, SourceKind};
 use crate::core::pick::Pick;
 use crate::core::schedule::Schedule;
-
-/// One `[[source]]` table being validated: where it is, for its error messages.
-pub(super) struct Table<'c, 'a> {
-    pub(super) ctx: &'c Ctx<'a>,
-    /// Index in the file's `[[source]]` array.
-    pub(super) index: usize,
-    /// The whole table, pointed at for missing keys.
-    pub(super) span: Range<usize>,
-}
-
-impl Table<'_, '_> {
-    /// `source[i]`, the prefix of every key of this table.
-    pub(super) fn prefix(&self) -> String {
-        format!("source[{}]", self.index)
-    }
-
-    /// `source[i].key`
-    pub(super) fn key(&self, key: &str) -> String {
-        format!("{}.{key}", self.prefix())
-    }
-
-    pub(super) fn err(
-        &self,
-        span: Range<usize>,
-        key: &str,
-        message: impl Into<String>,
-    ) -> ConfigError {
-        self.ctx.err(span, self.key(key), message)
-    }
-
-    fn missing(&self, key: &str) -> ConfigError {
-        self.err(self.span.clone(), key, "missing required key")
-    }
-}
 
 impl Ctx<'_> {
     /// Validates one `[[source]]`; returns it followed by its language twins. `earlier` are

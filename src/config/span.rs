@@ -14,6 +14,40 @@ pub(super) struct Ctx<'a> {
     pub(super) path: &'a Path,
 }
 
+/// One `[[source]]` table being validated: where it is, for its error messages.
+pub(super) struct Table<'c, 'a> {
+    pub(super) ctx: &'c Ctx<'a>,
+    /// Index in the file's `[[source]]` array.
+    pub(super) index: usize,
+    /// The whole table, pointed at for missing keys.
+    pub(super) span: Range<usize>,
+}
+
+impl Table<'_, '_> {
+    /// `source[i]`, the prefix of every key of this table.
+    pub(super) fn prefix(&self) -> String {
+        format!("source[{}]", self.index)
+    }
+
+    /// `source[i].key`
+    pub(super) fn key(&self, key: &str) -> String {
+        format!("{}.{key}", self.prefix())
+    }
+
+    pub(super) fn err(
+        &self,
+        span: Range<usize>,
+        key: &str,
+        message: impl Into<String>,
+    ) -> ConfigError {
+        self.ctx.err(span, self.key(key), message)
+    }
+
+    pub(super) fn missing(&self, key: &str) -> ConfigError {
+        self.err(self.span.clone(), key, "missing required key")
+    }
+}
+
 impl Ctx<'_> {
     pub(super) fn err(
         &self,

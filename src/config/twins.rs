@@ -2,27 +2,14 @@
 //! feed per language, `<id>-<lang>`, that copies the base source and overrides its title,
 //! description and listing URLs; twins are never merged with the base.
 
-use std::collections::BTreeMap;
 use std::ops::Range;
 
-use serde::Deserialize;
 use toml::Spanned;
 
-use super::kinds::RawJson;
-use super::source::Table;
+use super::raw::{RawJson, RawLanguages, RawTwin};
+use super::span::Table;
 use super::values::{valid_id, valid_language};
 use super::{ConfigError, Source, SourceKind};
-
-/// One `[source.languages]` entry: `kk = { listing_urls = [...], title = "..." }`.
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub(super) struct RawTwin {
-    pub listing_urls: Option<Spanned<Vec<Spanned<String>>>>,
-    pub title: Option<Spanned<String>>,
-    pub description: Option<Spanned<String>>,
-}
-
-pub(super) type RawLanguages = Spanned<BTreeMap<String, Spanned<RawTwin>>>;
 
 impl Table<'_, '_> {
     /// The twins of `base`, in language-key order. `id_span` points at the base id, which
