@@ -12,8 +12,12 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use bytes::Bytes;
 use texting_robots::Robot;
 use url::Url;
+
+use super::retry::Failure;
+use super::{Ask, FetchError, Fetcher, lock};
 
 /// How long parsed rules (or "no robots.txt") are trusted; RFC 9309 §2.4 asks for at most 24 h.
 pub const RULES_TTL: Duration = Duration::from_secs(24 * 3600);
@@ -182,6 +186,84 @@ impl RobotsCache {
             fetched_at: Instant::now(),
         });
         rules
+    }
+}
+
+impl Fetcher {
+    /// Fails with `FetchError::Robots` when robots.txt forbids `url`; no request is made for
+    /// `url` itself (robots.txt may be fetched first).
+    pub(super) async fn check_robots(&self, url: &Url) -> Result<(), FetchError> {
+        if !self.inner.respect_robots {
+            return Ok(());
+        }
+        let Some(robots_url) = robots_url(url) else {
+            return Ok(());
+        };
+        let rules = self
+            .inner
+            .robots
+            .entry(url, || self.fetch_robots(&robots_url))
+            .await;
+        if let Some(delay) = rules.crawl_delay() {
+            *lock(&self.host(url).crawl_delay) = Some(delay);
+        }
+        if url.path() == "/robots.txt" || rules.allowed(url) {
+            Ok(())
+        } else {
+            Err(FetchError::Robots {
+                url: url.clone(),
+                reason: rules.refusal(),
+            })
+        }
+    }
+
+    /// Fetches and interprets robots.txt, retrying transient failures like any request.
+    async fn fetch_robots(&self, robots_url: &Url) -> Rules {
+        let ask = Ask {
+            accept: Some("text/plain,*/*;q=0.5"),
+            extra: &[],
+            validators: None,
+            allowed_hosts: &[],
+        };
+        let mut backoff = self.backoff();
+        loop {
+            let result: Result<(u16, Bytes), Failure> = async {
+                let started = self.start_any_status(robots_url, ask).await?;
+                let status = started.response.status().as_u16();
+                let body = if (200..300).contains(&status) {
+                    self.read_body(robots_url, started, true).await?
+                } else {
+                    Bytes::new()
+                };
+                Ok((status, body))
+            }
+            .await;
+            let retry = match &result {
+                Ok((status, _)) => matches!(status, 429 | 502 | 503 | 504),
+                Err(failure) => failure.error.is_transient(),
+            };
+            if retry && let Some(delay) = backoff.next() {
+                tracing::debug!(url = %robots_url, "robots.txt: transient failure; retrying");
+                tokio::time::sleep(delay).await;
+                continue;
+            }
+            let rules = match result {
+                Ok((status, body)) => {
+                    Rules::from_response(&self.inner.product_token, status, &body)
+                }
+                // A redirect we refuse to follow is the site's own doing, not an outage;
+                // like a 4xx it means "no usable rules".
+                Err(failure) if matches!(failure.error, FetchError::Redirect { .. }) => {
+                    tracing::info!(error = %failure.error, "robots.txt redirect refused; allowing all");
+                    Rules::AllowAll
+                }
+                Err(failure) => Rules::Unreachable {
+                    reason: format!("robots.txt unreachable: {}", failure.error),
+                },
+            };
+            tracing::debug!(url = %robots_url, rules = ?rules, "robots.txt read");
+            return rules;
+        }
     }
 }
 

@@ -12,7 +12,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use url::Url;
 
 use crate::core::model::ListingItem;
-use crate::http::Fetcher;
+use crate::http::{Fetcher, RequestPolicy};
 
 /// Child sitemaps read from one index: enough for recent news, bounded for huge archives.
 const MAX_CHILD_SITEMAPS: usize = 3;
@@ -117,8 +117,11 @@ fn newest_first(entries: &mut [Entry]) {
 
 async fn fetch_text(fetcher: &Fetcher, url: &Url) -> Option<String> {
     let accept = "application/xml,text/xml;q=0.9,*/*;q=0.5";
-    match fetcher.get_bytes(url, accept).await {
-        Ok((_, _, body)) => Some(String::from_utf8_lossy(&body).into_owned()),
+    match fetcher
+        .get_resource(url, accept, &[], RequestPolicy::default())
+        .await
+    {
+        Ok(r) => Some(String::from_utf8_lossy(&r.body).into_owned()),
         Err(e) => {
             tracing::debug!(%url, error = %e, "sitemap candidate not readable");
             None

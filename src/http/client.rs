@@ -1,0 +1,109 @@
+//! The reqwest clients (one per set of extra redirect hosts, since the redirect policy lives
+//! in the client) and how one request is sent: host permit, politeness turn, headers.
+
+use reqwest::header::{self, HeaderMap, HeaderValue};
+use url::Url;
+
+use super::error::{error_chain, map_error};
+use super::redirect::{RedirectRefused, normalize_host_pattern, redirect_refusal};
+use super::{Ask, FetchError, Fetcher, HTML_ACCEPT, Inner, Started, lock};
+
+impl Inner {
+    pub(super) fn build_client(
+        &self,
+        allowed_hosts: Vec<String>,
+    ) -> Result<reqwest::Client, FetchError> {
+        let mut headers = HeaderMap::new();
+        headers.insert(header::ACCEPT, HeaderValue::from_static(HTML_ACCEPT));
+        let policy = reqwest::redirect::Policy::custom(move |attempt| {
+            let previous = attempt.previous();
+            let Some(origin) = previous.first() else {
+                return attempt.follow();
+            };
+            match redirect_refusal(origin, previous, attempt.url(), &allowed_hosts) {
+                Some(reason) => {
+                    let to = attempt.url().to_string();
+                    attempt.error(RedirectRefused { to, reason })
+                }
+                None => attempt.follow(),
+            }
+        });
+        reqwest::Client::builder()
+            .user_agent(self.user_agent.as_str())
+            .default_headers(headers)
+            .connect_timeout(self.connect_timeout)
+            .timeout(self.request_timeout)
+            .redirect(policy)
+            .gzip(true)
+            .brotli(true)
+            .deflate(true)
+            .build()
+            .map_err(|err| FetchError::Client {
+                message: error_chain(&err),
+            })
+    }
+}
+
+impl Fetcher {
+    /// The client whose redirect policy also allows `allowed_hosts`.
+    pub(super) fn client(&self, allowed_hosts: &[String]) -> Result<reqwest::Client, FetchError> {
+        let mut key: Vec<String> = allowed_hosts
+            .iter()
+            .map(|h| normalize_host_pattern(h))
+            .collect();
+        key.sort();
+        key.dedup();
+        if let Some(client) = lock(&self.inner.clients).get(&key) {
+            return Ok(client.clone());
+        }
+        let client = self.inner.build_client(key.clone())?;
+        lock(&self.inner.clients).insert(key, client.clone());
+        Ok(client)
+    }
+
+    pub(super) async fn start_any_status(
+        &self,
+        url: &Url,
+        ask: Ask<'_>,
+    ) -> Result<Started, FetchError> {
+        let client = self.client(ask.allowed_hosts)?;
+        let permit = self.permit(url).await?;
+        self.wait_turn(url).await;
+        let mut request = client.get(url.clone());
+        if let Some(accept) = ask.accept {
+            request = request.header(header::ACCEPT, accept);
+        }
+        for (name, value) in ask.extra {
+            // Names and values are validated at config load; a bad one is skipped, not fatal.
+            if let (Ok(n), Ok(v)) = (
+                header::HeaderName::from_bytes(name.as_bytes()),
+                HeaderValue::from_str(value),
+            ) {
+                request = request.header(n, v);
+            }
+        }
+        if let Some(v) = ask.validators {
+            // Validators come from earlier responses; one that is not a valid header value
+            // is dropped rather than failing the fetch.
+            if let Some(etag) = v
+                .etag
+                .as_deref()
+                .and_then(|s| HeaderValue::from_str(s).ok())
+            {
+                request = request.header(header::IF_NONE_MATCH, etag);
+            }
+            if let Some(date) = v
+                .last_modified
+                .as_deref()
+                .and_then(|s| HeaderValue::from_str(s).ok())
+            {
+                request = request.header(header::IF_MODIFIED_SINCE, date);
+            }
+        }
+        let response = request.send().await.map_err(|err| map_error(url, err))?;
+        Ok(Started {
+            response,
+            _permit: permit,
+        })
+    }
+}
