@@ -14,6 +14,7 @@ use regex::Regex;
 use scraper::{ElementRef, Html, Selector};
 use url::Url;
 
+use super::html::sel;
 use crate::core::model::ListingItem;
 use crate::core::text::collapse_whitespace;
 
@@ -25,10 +26,6 @@ static TIME: LazyLock<Selector> = LazyLock::new(|| sel("time"));
 static DATE_TEXT: LazyLock<Selector> = LazyLock::new(|| {
     sel(".posted-on, .entry-date, .post-date, .news-date, .article-date, .date, [class*=date]")
 });
-
-fn sel(css: &str) -> Selector {
-    Selector::parse(css).unwrap_or_else(|e| panic!("built-in selector {css:?}: {e}"))
-}
 
 static DATED_PATH: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"/(?:19|20)\d{2}/(?:0?[1-9]|1[0-2])/(?:(?:0?[1-9]|[12]\d|3[01])/)?[^/]+")

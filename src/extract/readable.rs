@@ -11,6 +11,7 @@ use regex::Regex;
 use scraper::{ElementRef, Html, Selector};
 use url::Url;
 
+use super::html::sel;
 use crate::core::text::collapse_whitespace;
 
 /// The main content of a page as readability sees it.
@@ -87,8 +88,7 @@ const JUNK_PREFIX: &[&str] = &[
 const MAX_JUNK_CHARS: usize = 200;
 
 static TEXT_BLOCKS: LazyLock<Selector> = LazyLock::new(|| {
-    Selector::parse("p, div, span, li, ul, h2, h3, h4, h5, h6, a, em, strong, b, section, aside")
-        .unwrap_or_else(|e| panic!("built-in selector: {e}"))
+    sel("p, div, span, li, ul, h2, h3, h4, h5, h6, a, em, strong, b, section, aside")
 });
 
 fn trim_decor(s: &str) -> &str {
@@ -162,10 +162,7 @@ pub static DEFAULT_SIGNATURE: LazyLock<Regex> = LazyLock::new(|| {
         .unwrap_or_else(|e| panic!("built-in regex: {e}"))
 });
 
-static BLOCKS: LazyLock<Selector> = LazyLock::new(|| {
-    Selector::parse("p, div, td, li, h3, h4, h5, h6")
-        .unwrap_or_else(|e| panic!("built-in selector: {e}"))
-});
+static BLOCKS: LazyLock<Selector> = LazyLock::new(|| sel("p, div, td, li, h3, h4, h5, h6"));
 
 /// The signature line closing a press release: the last non-empty text block of the body
 /// when it matches `pattern` (anchored as written) and is short enough to be a signature.
