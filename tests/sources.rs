@@ -15,7 +15,7 @@ use pressfeed::config::Config;
 use pressfeed::core::model::StoredArticle;
 use pressfeed::http::Fetcher;
 use pressfeed::normalize::plain_text;
-use pressfeed::pipeline::{RunOptions, RunReport, run_source};
+use pressfeed::pipeline::{Pipeline, RunOptions, RunReport};
 use pressfeed::store::Store;
 use serde::Deserialize;
 
@@ -69,9 +69,8 @@ fn instant(s: &str) -> DateTime<Utc> {
         .with_timezone(&Utc)
 }
 
-/// Runs every source of the config once, in process; returns the reports.
-fn refresh(cfg: &Path) -> (Config, Vec<RunReport>) {
-    let config = Config::load(cfg).expect("config");
+/// A pipeline over the config's store, with short retry delays.
+fn pipeline(config: &Config) -> Pipeline {
     let fetcher = Fetcher::with_retry_delays(
         &config.settings,
         Duration::from_millis(5),
@@ -81,26 +80,29 @@ fn refresh(cfg: &Path) -> (Config, Vec<RunReport>) {
     let store = Arc::new(Mutex::new(
         Store::open(&config.settings.database).expect("store"),
     ));
+    Pipeline::new(config.settings.clone(), fetcher, store)
+}
+
+/// Runs every source of the config once on `pipeline`; returns the reports.
+fn run_all(config: &Config, pipeline: &Pipeline) -> Vec<RunReport> {
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .expect("runtime");
-    let reports = rt.block_on(async {
+    rt.block_on(async {
         let mut out = Vec::new();
         for s in &config.sources {
-            let r = run_source(
-                s,
-                &config.settings,
-                &fetcher,
-                &store,
-                &RunOptions::default(),
-                None,
-            )
-            .await;
-            out.push(r);
+            out.push(pipeline.run(s, &RunOptions::default(), None).await);
         }
         out
-    });
+    })
+}
+
+/// Runs every source of the config once, in process, on a new pipeline (as a `pressfeed
+/// refresh` does); returns the reports.
+fn refresh(cfg: &Path) -> (Config, Vec<RunReport>) {
+    let config = Config::load(cfg).expect("config");
+    let reports = run_all(&config, &pipeline(&config));
     (config, reports)
 }
 
@@ -212,6 +214,51 @@ fn wordpress_rest_on_uses_the_api_and_fetches_no_article_page() {
         "{:?}",
         paths(&server)
     );
+}
+
+/// Detecting WordPress costs a request for the listing page; a pipeline remembers the
+/// answer for its next runs, and a new pipeline (what a reload builds) asks again. The
+/// memory used to be a process-wide static that survived SIGHUP and could not be reset.
+#[test]
+fn regression_wordpress_detection_is_remembered_per_pipeline_not_per_process() {
+    let server = FixtureServer::start(fixture_dir("wp-rest"));
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = server.copy_config(dir.path(), "wp-rest");
+    let config = Config::load(&cfg).expect("config");
+    let detection = |seen: &[String]| {
+        seen.iter()
+            .filter(|p| *p == "/category/genprokuratura/")
+            .count()
+    };
+    let first = pipeline(&config);
+    let r = &run_all(&config, &first)[0];
+    assert_eq!(r.new, 5, "{r:?}");
+    assert_eq!(detection(&paths(&server)), 1, "{:?}", paths(&server));
+
+    server.clear_requests();
+    let r = &run_all(&config, &first)[0];
+    let seen = paths(&server);
+    assert_eq!(
+        detection(&seen),
+        0,
+        "same pipeline: no second detection {seen:?}"
+    );
+    assert!(
+        seen.iter().any(|p| p.starts_with("/wp-json/wp/v2/posts")),
+        "{seen:?}"
+    );
+    assert_eq!((r.new, r.unchanged), (0, 3), "{r:?}");
+
+    server.clear_requests();
+    let reloaded = pipeline(&config);
+    let r = &run_all(&config, &reloaded)[0];
+    let seen = paths(&server);
+    assert_eq!(detection(&seen), 1, "new pipeline: detects again {seen:?}");
+    assert!(
+        seen.iter().any(|p| p.starts_with("/wp-json/wp/v2/posts")),
+        "{seen:?}"
+    );
+    assert!(r.fatal.is_none() && r.failed.is_empty(), "{r:?}");
 }
 
 #[test]

@@ -7,32 +7,39 @@
 //! `shutdown_grace` to finish, cancel the rest (writes are atomic, so nothing is left half
 //! done), then close the HTTP server and exit 0.
 //!
+//! Each configuration is one *generation*: its sources' schedulers and its [`Pipeline`]
+//! (settings, HTTP client, and what runs learnt about the sources). A reload starts a new
+//! generation and stops the old one's schedulers; runs already going finish on the old one.
+//!
 //! systemd: READY=1 only after the port is bound and the store is open; WATCHDOG=1 only while
 //! the store answers; STOPPING=1 when shutdown begins. Without `NOTIFY_SOCKET` all of that
 //! is a no-op.
 
-use std::path::PathBuf;
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use chrono::Utc;
-use tokio::signal::unix::{SignalKind, signal};
+use tokio::signal::unix::{Signal, SignalKind, signal};
 use tokio::sync::watch;
+use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 use url::Url;
 
 use super::exit::Exit;
-use crate::app::lock::{LockError, SourceLock};
-use crate::app::metrics::Metrics;
-use crate::app::serve::{self, AppState};
-use crate::config::{Config, Source};
-use crate::http::Fetcher;
-use crate::pipeline::{RunOptions, SharedStore, run_source};
+use super::lock::{LockError, SourceLock};
+use super::metrics::Metrics;
+use super::serve::{self, AppState};
+use crate::config::{Config, ConfigError, Source};
+use crate::http::{FetchError, Fetcher};
+use crate::pipeline::{Pipeline, RunOptions, SharedStore};
 use crate::store::Store;
 
-/// What every scheduled run needs; replaced wholesale on reload.
+/// One configuration in force and its schedulers (which share its pipeline); replaced on
+/// reload.
 struct Generation {
     config: Arc<Config>,
     /// Cancelled when this generation's schedulers must stop (reload or shutdown).
@@ -49,7 +56,7 @@ struct Shared {
     abort_runs: CancellationToken,
     /// One flag per source id: a run is in flight. Survives reloads so a reload never starts
     /// a second run of a source that is still running.
-    running: std::sync::Mutex<std::collections::HashMap<String, Arc<AtomicBool>>>,
+    running: Mutex<HashMap<String, Arc<AtomicBool>>>,
 }
 
 impl Shared {
@@ -57,6 +64,25 @@ impl Shared {
         let mut m = self.running.lock().unwrap_or_else(|p| p.into_inner());
         m.entry(id.to_string()).or_default().clone()
     }
+}
+
+/// What lives from start to exit besides the generations.
+struct Service {
+    shared: Arc<Shared>,
+    /// Hands the server each new configuration.
+    config_tx: watch::Sender<Arc<Config>>,
+    server: JoinHandle<std::io::Result<()>>,
+    server_stop: CancellationToken,
+    watchdog: JoinHandle<()>,
+}
+
+/// Why a reloaded configuration was refused (the running one stays).
+#[derive(Debug, thiserror::Error)]
+enum ReloadError {
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    #[error(transparent)]
+    Client(#[from] FetchError),
 }
 
 fn notify(state: sd_notify::NotifyState<'_>) {
@@ -67,31 +93,49 @@ fn notify(state: sd_notify::NotifyState<'_>) {
 
 /// Runs the daemon until SIGTERM/SIGINT. `config_path` is re-read on SIGHUP.
 pub async fn run(config_path: PathBuf, config: Config) -> Exit {
-    let store = match Store::open(&config.settings.database) {
-        Ok(s) => Arc::new(std::sync::Mutex::new(s)),
-        Err(e) => {
-            tracing::error!(error = %e, "cannot open the store");
-            return Exit::Runtime;
-        }
+    let Some(mut signals) = Signals::install() else {
+        tracing::error!("cannot install signal handlers");
+        return Exit::Runtime;
     };
-    let listener = match tokio::net::TcpListener::bind(config.settings.listen).await {
-        Ok(l) => l,
-        Err(e) => {
+    let (service, mut generation) = match start(config).await {
+        Ok(started) => started,
+        Err(exit) => return exit,
+    };
+    loop {
+        match signals.next().await {
+            Received::Stop(name) => {
+                tracing::info!("{name}: shutting down");
+                break;
+            }
+            Received::Reload => reload_on_hup(&config_path, &service, &mut generation),
+        }
+    }
+    stop(service, generation).await;
+    Exit::Ok
+}
+
+/// Opens the store, binds the port, starts the server, says READY and starts the first
+/// generation.
+async fn start(config: Config) -> Result<(Service, Generation), Exit> {
+    let store = Store::open(&config.settings.database).map_err(|e| {
+        tracing::error!(error = %e, "cannot open the store");
+        Exit::Runtime
+    })?;
+    let store: SharedStore = Arc::new(Mutex::new(store));
+    let listener = tokio::net::TcpListener::bind(config.settings.listen)
+        .await
+        .map_err(|e| {
             tracing::error!(listen = %config.settings.listen, error = %e, "cannot bind");
-            return Exit::Runtime;
-        }
-    };
+            Exit::Runtime
+        })?;
     let local = listener
         .local_addr()
         .map(|a| a.to_string())
         .unwrap_or_default();
-    let fetcher = match Fetcher::new(&config.settings) {
-        Ok(f) => f,
-        Err(e) => {
-            tracing::error!(error = %e, "cannot build the HTTP client");
-            return Exit::Runtime;
-        }
-    };
+    let fetcher = Fetcher::new(&config.settings).map_err(|e| {
+        tracing::error!(error = %e, "cannot build the HTTP client");
+        Exit::Runtime
+    })?;
     let config = Arc::new(config);
     let (config_tx, config_rx) = watch::channel(config.clone());
     let shared = Arc::new(Shared {
@@ -99,9 +143,8 @@ pub async fn run(config_path: PathBuf, config: Config) -> Exit {
         metrics: Arc::new(Metrics::new()),
         runs: TaskTracker::new(),
         abort_runs: CancellationToken::new(),
-        running: Default::default(),
+        running: Mutex::default(),
     });
-
     let server_stop = CancellationToken::new();
     let state = AppState {
         config: config_rx,
@@ -111,44 +154,74 @@ pub async fn run(config_path: PathBuf, config: Config) -> Exit {
     let server = tokio::spawn(serve::serve(listener, state, server_stop.clone()));
     tracing::info!(listen = %local, sources = config.sources.len(), "pressfeed listening on {local}");
     notify(sd_notify::NotifyState::Ready);
-    let watchdog = spawn_watchdog(store.clone(), server_stop.clone());
-
-    let mut generation = start_generation(config, fetcher, &shared);
-
-    let (mut term, mut int, mut hup) = match (
-        signal(SignalKind::terminate()),
-        signal(SignalKind::interrupt()),
-        signal(SignalKind::hangup()),
-    ) {
-        (Ok(t), Ok(i), Ok(h)) => (t, i, h),
-        _ => {
-            tracing::error!("cannot install signal handlers");
-            return Exit::Runtime;
-        }
+    let watchdog = spawn_watchdog(store, server_stop.clone());
+    let generation = start_generation(config, fetcher, &shared);
+    let service = Service {
+        shared,
+        config_tx,
+        server,
+        server_stop,
+        watchdog,
     };
-    loop {
-        tokio::select! {
-            _ = term.recv() => { tracing::info!("SIGTERM: shutting down"); break; }
-            _ = int.recv() => { tracing::info!("SIGINT: shutting down"); break; }
-            _ = hup.recv() => {
-                match reload(&config_path, &generation.config) {
-                    Ok((config, fetcher)) => {
-                        notify(sd_notify::NotifyState::Reloading);
-                        generation.stop.cancel();
-                        let config = Arc::new(config);
-                        let _ = config_tx.send(config.clone());
-                        generation = start_generation(config, fetcher, &shared);
-                        tracing::info!(sources = generation.config.sources.len(), "configuration reloaded");
-                        notify(sd_notify::NotifyState::Ready);
-                    }
-                    Err(e) => tracing::error!(error = %e, "reload refused; the running configuration stays"),
-                }
-            }
-        }
+    Ok((service, generation))
+}
+
+/// SIGTERM, SIGINT and SIGHUP as one stream.
+struct Signals {
+    term: Signal,
+    int: Signal,
+    hup: Signal,
+}
+
+enum Received {
+    Stop(&'static str),
+    Reload,
+}
+
+impl Signals {
+    fn install() -> Option<Signals> {
+        Some(Signals {
+            term: signal(SignalKind::terminate()).ok()?,
+            int: signal(SignalKind::interrupt()).ok()?,
+            hup: signal(SignalKind::hangup()).ok()?,
+        })
     }
 
+    async fn next(&mut self) -> Received {
+        tokio::select! {
+            _ = self.term.recv() => Received::Stop("SIGTERM"),
+            _ = self.int.recv() => Received::Stop("SIGINT"),
+            _ = self.hup.recv() => Received::Reload,
+        }
+    }
+}
+
+/// SIGHUP: a valid new configuration replaces the running generation; an invalid one is
+/// refused with the reason, and the running one stays.
+fn reload_on_hup(config_path: &Path, service: &Service, generation: &mut Generation) {
+    match reload(config_path, &generation.config) {
+        Ok((config, fetcher)) => {
+            notify(sd_notify::NotifyState::Reloading);
+            generation.stop.cancel();
+            let config = Arc::new(config);
+            let _ = service.config_tx.send(config.clone());
+            *generation = start_generation(config, fetcher, &service.shared);
+            tracing::info!(
+                sources = generation.config.sources.len(),
+                "configuration reloaded"
+            );
+            notify(sd_notify::NotifyState::Ready);
+        }
+        Err(e) => tracing::error!(error = %e, "reload refused; the running configuration stays"),
+    }
+}
+
+/// Stops scheduling, gives in-flight runs the grace period, cancels what is left, then
+/// stops the server.
+async fn stop(service: Service, generation: Generation) {
     notify(sd_notify::NotifyState::Stopping);
     generation.stop.cancel();
+    let shared = &service.shared;
     shared.runs.close();
     let grace = generation.config.settings.shutdown_grace;
     if tokio::time::timeout(grace, shared.runs.wait())
@@ -162,21 +235,20 @@ pub async fn run(config_path: PathBuf, config: Config) -> Exit {
         shared.abort_runs.cancel();
         shared.runs.wait().await;
     }
-    server_stop.cancel();
-    match server.await {
+    service.server_stop.cancel();
+    match service.server.await {
         Ok(Ok(())) => {}
         Ok(Err(e)) => tracing::warn!(error = %e, "HTTP server ended with an error"),
         Err(e) => tracing::warn!(error = %e, "HTTP server task failed"),
     }
-    watchdog.abort();
+    service.watchdog.abort();
     tracing::info!("stopped");
-    Exit::Ok
 }
 
 /// Loads and validates the new config. Settings that cannot change without a restart keep
 /// their running values (with a warning).
-fn reload(path: &std::path::Path, old: &Config) -> Result<(Config, Fetcher), String> {
-    let mut new = Config::load(path).map_err(|e| e.to_string())?;
+fn reload(path: &Path, old: &Config) -> Result<(Config, Fetcher), ReloadError> {
+    let mut new = Config::load(path)?;
     let s = &mut new.settings;
     if s.listen != old.settings.listen {
         tracing::warn!(old = %old.settings.listen, new = %s.listen, "settings.listen changes need a restart; keeping the old address");
@@ -186,17 +258,22 @@ fn reload(path: &std::path::Path, old: &Config) -> Result<(Config, Fetcher), Str
         tracing::warn!("settings.database changes need a restart; keeping the old database");
         s.database = old.settings.database.clone();
     }
-    let fetcher = Fetcher::new(&new.settings).map_err(|e| e.to_string())?;
+    let fetcher = Fetcher::new(&new.settings)?;
     Ok((new, fetcher))
 }
 
 fn start_generation(config: Arc<Config>, fetcher: Fetcher, shared: &Arc<Shared>) -> Generation {
     let stop = CancellationToken::new();
+    let pipeline = Arc::new(Pipeline::new(
+        config.settings.clone(),
+        fetcher,
+        shared.store.clone(),
+    ));
     for source in &config.sources {
         tokio::spawn(schedule_source(
             source.clone(),
             config.clone(),
-            fetcher.clone(),
+            pipeline.clone(),
             shared.clone(),
             stop.clone(),
         ));
@@ -211,18 +288,67 @@ fn jitter(max: Duration, interval: Duration) -> Duration {
     if cap.is_zero() {
         return Duration::ZERO;
     }
-    Duration::from_millis(fastrand::u64(0..=cap.as_millis() as u64))
+    let cap_ms = u64::try_from(cap.as_millis()).unwrap_or(u64::MAX);
+    Duration::from_millis(fastrand::u64(0..=cap_ms))
+}
+
+/// Why a tick did not start a run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Skip {
+    /// The previous run of the source, in this process, is still going.
+    Overlap,
+    /// Another process (a `refresh` by hand or a timer) holds the source's lock.
+    Busy,
+    /// The lock file could not be opened or locked.
+    LockFailed,
+}
+
+/// What a run of one source holds while it goes: the source's lock and its running flag,
+/// both released when the run ends, however it ends.
+struct Claim {
+    _lock: SourceLock,
+    running: Arc<AtomicBool>,
+}
+
+impl Drop for Claim {
+    fn drop(&mut self) {
+        self.running.store(false, Ordering::SeqCst);
+    }
+}
+
+/// Claims a run of `id` for a tick, or says why the tick is skipped.
+fn claim(running: &Arc<AtomicBool>, database: &Path, id: &str) -> Result<Claim, Skip> {
+    if running.load(Ordering::SeqCst) {
+        tracing::warn!(source = %id, "previous run still in progress; tick skipped");
+        return Err(Skip::Overlap);
+    }
+    let lock = SourceLock::try_acquire(database, id).map_err(|e| match e {
+        LockError::Busy { .. } => {
+            tracing::info!(source = %id, "another pressfeed process is refreshing this source; tick skipped");
+            Skip::Busy
+        }
+        e => {
+            tracing::warn!(source = %id, error = %e, "cannot take the source lock; tick skipped");
+            Skip::LockFailed
+        }
+    })?;
+    running.store(true, Ordering::SeqCst);
+    Ok(Claim {
+        _lock: lock,
+        running: running.clone(),
+    })
 }
 
 /// Fires the runs of one source on its schedule until `stop` is cancelled.
 async fn schedule_source(
     source: Source,
     config: Arc<Config>,
-    fetcher: Fetcher,
+    pipeline: Arc<Pipeline>,
     shared: Arc<Shared>,
     stop: CancellationToken,
 ) {
     let running = shared.running_flag(&source.id);
+    let source = Arc::new(source);
     loop {
         let now = Utc::now();
         let Some(next) = source.schedule.next_after(now, source.timezone) else {
@@ -240,50 +366,46 @@ async fn schedule_source(
             _ = tokio::time::sleep(wait) => {}
             _ = stop.cancelled() => return,
         }
-        if running.load(Ordering::SeqCst) {
-            tracing::warn!(source = %source.id, "previous run still in progress; tick skipped");
+        let Ok(claim) = claim(&running, &config.settings.database, &source.id) else {
             continue;
-        }
-        let lock = match SourceLock::try_acquire(&config.settings.database, &source.id) {
-            Ok(l) => l,
-            Err(LockError::Busy { .. }) => {
-                tracing::info!(source = %source.id, "another pressfeed process is refreshing this source; tick skipped");
-                continue;
-            }
-            Err(e) => {
-                tracing::warn!(source = %source.id, error = %e, "cannot take the source lock; tick skipped");
-                continue;
-            }
         };
-        running.store(true, Ordering::SeqCst);
-        let (source, config, fetcher, shared2, running2) = (
+        let run = scheduled_run(
             source.clone(),
             config.clone(),
-            fetcher.clone(),
+            pipeline.clone(),
             shared.clone(),
-            running.clone(),
         );
         shared.runs.spawn(async move {
-            let _lock = lock;
-            let opts = RunOptions::default();
-            tokio::select! {
-                report = run_source(&source, &config.settings, &fetcher, &shared2.store, &opts, None) => {
-                    shared2.metrics.observe_run(&report, Utc::now());
-                    if report.failed_entirely() {
-                        tracing::warn!(source = %source.id, "{}", report.summary());
-                    } else {
-                        tracing::info!(source = %source.id, "{}", report.summary());
-                    }
-                    if !report.changed_feeds.is_empty() {
-                        ping_hubs(&fetcher, &config, &source, &report.changed_feeds).await;
-                    }
-                }
-                _ = shared2.abort_runs.cancelled() => {
-                    tracing::warn!(source = %source.id, "run cancelled at shutdown");
-                }
-            }
-            running2.store(false, Ordering::SeqCst);
+            let _claim = claim;
+            run.await;
         });
+    }
+}
+
+/// One scheduled run: logged, counted in the metrics, hubs pinged; cancelled when the
+/// shutdown grace period is over.
+async fn scheduled_run(
+    source: Arc<Source>,
+    config: Arc<Config>,
+    pipeline: Arc<Pipeline>,
+    shared: Arc<Shared>,
+) {
+    let opts = RunOptions::default();
+    tokio::select! {
+        report = pipeline.run(&source, &opts, None) => {
+            shared.metrics.observe_run(&report, Utc::now());
+            if report.failed_entirely() {
+                tracing::warn!(source = %source.id, "{}", report.summary());
+            } else {
+                tracing::info!(source = %source.id, "{}", report.summary());
+            }
+            if !report.changed_feeds.is_empty() {
+                ping_hubs(pipeline.fetcher(), &config, &source, &report.changed_feeds).await;
+            }
+        }
+        _ = shared.abort_runs.cancelled() => {
+            tracing::warn!(source = %source.id, "run cancelled at shutdown");
+        }
     }
 }
 
@@ -306,7 +428,7 @@ async fn ping_hubs(fetcher: &Fetcher, config: &Config, source: &Source, feeds: &
 
 /// Sends WATCHDOG=1 at half the interval systemd asked for, but only while the store
 /// answers: a wedged database should get the service restarted.
-fn spawn_watchdog(store: SharedStore, stop: CancellationToken) -> tokio::task::JoinHandle<()> {
+fn spawn_watchdog(store: SharedStore, stop: CancellationToken) -> JoinHandle<()> {
     tokio::spawn(async move {
         let Some(interval) = sd_notify::watchdog_enabled() else {
             return;
@@ -330,4 +452,76 @@ fn spawn_watchdog(store: SharedStore, stop: CancellationToken) -> tokio::task::J
             }
         }
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn jitter_stays_under_the_setting_and_a_tenth_of_the_interval() {
+        let minute = Duration::from_secs(60);
+        let half_hour = Duration::from_secs(1800);
+        for (max, interval, cap) in [
+            // the setting caps a long interval
+            (Duration::from_secs(30), half_hour, Duration::from_secs(30)),
+            // a tenth of a per-minute schedule caps a large setting
+            (Duration::from_secs(30), minute, Duration::from_secs(6)),
+            (
+                Duration::from_secs(3600),
+                Duration::from_secs(10),
+                Duration::from_secs(1),
+            ),
+        ] {
+            let draws: Vec<Duration> = (0..2000).map(|_| jitter(max, interval)).collect();
+            assert!(
+                draws.iter().all(|d| *d <= cap),
+                "{max:?} {interval:?}: {draws:?}"
+            );
+            // and it is a spread, not a constant: some draws land in the upper half
+            assert!(draws.iter().any(|d| *d > cap / 2), "{max:?} {interval:?}");
+        }
+        assert_eq!(jitter(Duration::ZERO, half_hour), Duration::ZERO);
+        // no interval (a schedule whose next tick is its last): no jitter
+        assert_eq!(
+            jitter(Duration::from_secs(30), Duration::ZERO),
+            Duration::ZERO
+        );
+    }
+
+    #[test]
+    fn a_tick_while_the_source_still_runs_is_skipped_until_the_run_ends() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let db = dir.path().join("pressfeed.db");
+        let running = Arc::new(AtomicBool::new(false));
+        let first = claim(&running, &db, "a").expect("first tick runs");
+        assert!(running.load(Ordering::SeqCst));
+        assert_eq!(claim(&running, &db, "a").err(), Some(Skip::Overlap));
+        // Another source is not held up.
+        let other = Arc::new(AtomicBool::new(false));
+        assert!(claim(&other, &db, "b").is_ok());
+        drop(first);
+        assert!(
+            !running.load(Ordering::SeqCst),
+            "the run's end clears the flag"
+        );
+        assert!(claim(&running, &db, "a").is_ok(), "the next tick runs");
+    }
+
+    #[test]
+    fn a_tick_while_another_process_holds_the_lock_is_skipped() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let db = dir.path().join("pressfeed.db");
+        let running = Arc::new(AtomicBool::new(false));
+        // flock locks belong to open files, so a lock held through another open file
+        // behaves as another process's would.
+        let held = SourceLock::try_acquire(&db, "a").expect("other holder");
+        assert_eq!(claim(&running, &db, "a").err(), Some(Skip::Busy));
+        assert!(
+            !running.load(Ordering::SeqCst),
+            "a skipped tick leaves no flag behind"
+        );
+        drop(held);
+        assert!(claim(&running, &db, "a").is_ok());
+    }
 }

@@ -5,6 +5,7 @@
 //! Layer: the top; it may import every other layer and nothing imports it.
 
 pub mod cli;
+mod commands;
 pub mod daemon;
 pub mod exit;
 pub mod lock;

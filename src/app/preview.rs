@@ -27,13 +27,17 @@
 //! `"value": null, "step": null`. Dates are RFC 3339 in the source's time zone (UTC without
 //! `--source`).
 
+use std::path::Path;
+
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use scraper::{Html, Selector};
 use serde_json::{Value, json};
 use url::Url;
 
-use crate::config::Source;
+use super::commands::{load, runtime};
+use super::exit::Exit;
+use crate::config::{Config, ConfigError, Source};
 use crate::core::dates::parse_date;
 use crate::core::model::{DateCandidate, RawArticle};
 use crate::extract::{extract_article, extract_listing};
@@ -354,6 +358,92 @@ fn truncate(s: &str, max: usize) -> String {
         let mut t: String = s.chars().take(max.saturating_sub(1)).collect();
         t.push('…');
         t
+    }
+}
+
+/// A zero-config source for `url` (UTC, no selectors): what `preview` uses without
+/// `--source`. Built through the config parser so every default is the documented one.
+fn zero_config_source(url: &url::Url) -> Result<Config, ConfigError> {
+    // `Url` serializes with quotes and backslashes percent-encoded, so it is a safe TOML
+    // basic string.
+    let text = format!(
+        "[[source]]\nid = \"preview\"\ntitle = \"preview\"\ntimezone = \"UTC\"\n\
+         listing_urls = [\"{url}\"]\n"
+    );
+    Config::parse(&text, std::path::Path::new("<preview>"))
+}
+
+/// `pressfeed preview`: fetch, extract, print; never touches the store or the feeds.
+pub(super) fn command(config_path: &Path, url: &str, source: Option<&str>, json: bool) -> Exit {
+    let url = match url::Url::parse(url) {
+        Ok(u) if matches!(u.scheme(), "http" | "https") => u,
+        _ => {
+            eprintln!("pressfeed: preview needs an absolute http(s) URL, got {url:?}");
+            return Exit::Runtime;
+        }
+    };
+    let synthetic = match zero_config_source(&url) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("pressfeed: {e}");
+            return Exit::Runtime;
+        }
+    };
+    // The config file is optional without --source: it only contributes HTTP settings.
+    let config = match (source, config_path.exists()) {
+        (Some(_), _) | (None, true) => match load(config_path) {
+            Ok(c) => Some(c),
+            Err(e) => return e,
+        },
+        (None, false) => None,
+    };
+    let settings = config.as_ref().unwrap_or(&synthetic).settings.clone();
+    let src = match source {
+        Some(id) => match config
+            .as_ref()
+            .and_then(|c| c.sources.iter().find(|s| s.id == id))
+        {
+            Some(s) => s.clone(),
+            None => {
+                eprintln!("pressfeed: no source {id:?} in {}", config_path.display());
+                return Exit::Config;
+            }
+        },
+        None => match synthetic.sources.first() {
+            Some(s) => s.clone(),
+            None => return Exit::Runtime,
+        },
+    };
+    let fetcher = match Fetcher::new(&settings) {
+        Ok(f) => f,
+        Err(e) => {
+            eprintln!("pressfeed: {e}");
+            return Exit::Runtime;
+        }
+    };
+    let Some(runtime) = runtime() else {
+        return Exit::Runtime;
+    };
+    let now = chrono::Utc::now();
+    match runtime.block_on(preview(&fetcher, &url, &src, now)) {
+        Ok(report) => {
+            if json {
+                match serde_json::to_string_pretty(&report) {
+                    Ok(s) => println!("{s}"),
+                    Err(e) => {
+                        eprintln!("pressfeed: {e}");
+                        return Exit::Runtime;
+                    }
+                }
+            } else {
+                print!("{}", render_text(&report));
+            }
+            Exit::Ok
+        }
+        Err(e) => {
+            eprintln!("pressfeed: {e}");
+            Exit::SourceFailed
+        }
     }
 }
 

@@ -1,0 +1,314 @@
+//! The one-shot commands: `check`, `refresh`, `backfill`, `render`, `status`. Each takes the
+//! validated configuration and returns an [`Exit`]; what an admin must see goes to stdout
+//! (summaries, tables) or stderr (errors).
+
+use std::io::IsTerminal;
+use std::sync::{Arc, Mutex};
+
+use super::exit::Exit;
+use super::lock::{LockError, SourceLock};
+use crate::config::{Config, Source};
+use crate::http::Fetcher;
+use crate::pipeline::{Pipeline, Progress, RunOptions, RunReport, SharedStore, render_source};
+use crate::store::Store;
+
+/// `check`: the configuration loaded and validated (the caller did that).
+pub(super) fn check(config: &Config) -> Exit {
+    let n = config.sources.len();
+    println!(
+        "{}: OK ({n} source{})",
+        config.path.display(),
+        if n == 1 { "" } else { "s" }
+    );
+    Exit::Ok
+}
+
+/// Loads the config, reporting errors on stderr.
+pub(super) fn load(path: &std::path::Path) -> Result<Config, Exit> {
+    Config::load(path).map_err(|e| {
+        eprintln!("pressfeed: {e}");
+        Exit::Config
+    })
+}
+
+/// A multi-threaded async runtime, or `None` after reporting why it could not start.
+pub(super) fn runtime() -> Option<tokio::runtime::Runtime> {
+    tokio::runtime::Runtime::new()
+        .map_err(|e| eprintln!("pressfeed: cannot start the async runtime: {e}"))
+        .ok()
+}
+
+/// Runs an async command to completion.
+pub(super) fn block_on(command: impl std::future::Future<Output = Exit>) -> Exit {
+    match runtime() {
+        Some(rt) => rt.block_on(command),
+        None => Exit::Runtime,
+    }
+}
+
+fn open_store(config: &Config) -> Result<SharedStore, Exit> {
+    Store::open(&config.settings.database)
+        .map(|s| Arc::new(Mutex::new(s)))
+        .map_err(|e| {
+            eprintln!("pressfeed: {e}");
+            Exit::Runtime
+        })
+}
+
+/// What every scraping command needs: the store and the shared HTTP client, as a pipeline.
+fn open_pipeline(config: &Config) -> Result<Pipeline, Exit> {
+    let store = open_store(config)?;
+    let fetcher = Fetcher::new(&config.settings).map_err(|e| {
+        eprintln!("pressfeed: {e}");
+        Exit::Runtime
+    })?;
+    Ok(Pipeline::new(config.settings.clone(), fetcher, store))
+}
+
+/// The sources named on the command line (all when none is), or the error exit.
+fn selected<'c>(config: &'c Config, ids: &[String]) -> Result<Vec<&'c Source>, Exit> {
+    config.select(ids).map_err(|e| {
+        eprintln!("pressfeed: {e}");
+        Exit::Runtime
+    })
+}
+
+/// `render`: rewrite the feed files from the store without touching the network.
+pub(super) fn render(config: &Config, ids: &[String]) -> Exit {
+    let (selected, store) = match selected(config, ids).and_then(|s| Ok((s, open_store(config)?))) {
+        Ok(pair) => pair,
+        Err(e) => return e,
+    };
+    let mut exit = Exit::Ok;
+    for source in selected {
+        // Same lock as refresh and the daemon: a render must not interleave with a run.
+        let _lock = match SourceLock::acquire(&config.settings.database, &source.id) {
+            Ok(l) => l,
+            Err(e) => {
+                eprintln!("pressfeed: {}: {e}", source.id);
+                exit = Exit::SourceFailed;
+                continue;
+            }
+        };
+        match render_source(source, &config.settings, &store, chrono::Utc::now()) {
+            Ok(changed) => println!("{}: {} feed file(s) rewritten", source.id, changed.len()),
+            Err(e) => {
+                eprintln!("pressfeed: {}: {e}", source.id);
+                exit = Exit::SourceFailed;
+            }
+        }
+    }
+    exit
+}
+
+/// `refresh`: run each selected source once, one after another, each under its lock.
+pub(super) async fn refresh(
+    config: &Config,
+    ids: &[String],
+    opts: &RunOptions,
+    strict: bool,
+) -> Exit {
+    let (selected, pipeline) =
+        match selected(config, ids).and_then(|s| Ok((s, open_pipeline(config)?))) {
+            Ok(pair) => pair,
+            Err(e) => return e,
+        };
+    let interactive = std::io::stdout().is_terminal();
+    let multi = indicatif::MultiProgress::new();
+    let mut reports = Vec::new();
+    for source in selected {
+        let bar = interactive.then(|| multi.add(article_spinner(&source.id)));
+        let progress: Option<Progress> = bar.clone().map(|b| {
+            Arc::new(move |url: &str| {
+                b.inc(1);
+                b.set_message(url.to_string());
+            }) as Progress
+        });
+        let report = match take_lock(config, &source.id).await {
+            Ok(lock) => {
+                let report = pipeline.run(source, opts, progress).await;
+                drop(lock);
+                if let Some(b) = bar {
+                    b.finish_and_clear();
+                }
+                println!("{}", report.summary());
+                report
+            }
+            Err(e) => {
+                eprintln!("pressfeed: {}: {e}", source.id);
+                if let Some(b) = bar {
+                    b.finish_and_clear();
+                }
+                RunReport {
+                    source: source.id.clone(),
+                    fatal: Some(e.to_string()),
+                    ..RunReport::default()
+                }
+            }
+        };
+        reports.push(report);
+    }
+    let article_failures = strict && reports.iter().any(|r| !r.failed.is_empty());
+    if reports.iter().any(RunReport::failed_entirely) || article_failures {
+        Exit::SourceFailed
+    } else {
+        Exit::Ok
+    }
+}
+
+/// A spinner counting a source's articles, for an interactive `refresh`.
+fn article_spinner(id: &str) -> indicatif::ProgressBar {
+    let b = indicatif::ProgressBar::new_spinner();
+    b.set_style(
+        indicatif::ProgressStyle::with_template("{spinner} {prefix}: {pos} articles {wide_msg}")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
+    );
+    b.set_prefix(id.to_string());
+    b.enable_steady_tick(std::time::Duration::from_millis(120));
+    b
+}
+
+/// `backfill`: walk `pages` listing pages of one source into the store.
+pub(super) async fn backfill(config: &Config, id: &str, pages: usize) -> Exit {
+    let (source, pipeline) = match selected(config, &[id.to_string()])
+        .and_then(|s| Ok((s[0], open_pipeline(config)?)))
+    {
+        Ok(pair) => pair,
+        Err(e) => return e,
+    };
+    let _lock = match take_lock(config, &source.id).await {
+        Ok(l) => l,
+        Err(e) => {
+            eprintln!("pressfeed: {}: {e}", source.id);
+            return Exit::SourceFailed;
+        }
+    };
+    let bar = std::io::stdout().is_terminal().then(|| {
+        let b = indicatif::ProgressBar::new(pages as u64);
+        b.set_style(
+            indicatif::ProgressStyle::with_template(
+                "{prefix}: page {pos}/{len} {bar:30} {elapsed_precise} {wide_msg}",
+            )
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        );
+        b.set_prefix(source.id.clone());
+        b
+    });
+    let on_page = bar.clone().map(|b| {
+        Arc::new(move |page: usize, _limit: usize| b.set_position(page as u64))
+            as Arc<dyn Fn(usize, usize) + Send + Sync>
+    });
+    let progress: Option<Progress> = bar
+        .clone()
+        .map(|b| Arc::new(move |url: &str| b.set_message(url.to_string())) as Progress);
+    let opts = RunOptions {
+        backfill_pages: Some(pages),
+        on_page,
+        ..RunOptions::default()
+    };
+    let report = pipeline.run(source, &opts, progress).await;
+    if let Some(b) = bar {
+        b.finish_and_clear();
+    }
+    println!("{}", report.summary());
+    if report.failed_entirely() {
+        Exit::SourceFailed
+    } else {
+        Exit::Ok
+    }
+}
+
+/// `status`: a table of every source's health, from the store.
+pub(super) fn status(config: &Config) -> Exit {
+    let store = match open_store(config) {
+        Ok(s) => s,
+        Err(e) => return e,
+    };
+    let s = store.lock().unwrap_or_else(|p| p.into_inner());
+    let fmt_time = |t: Option<chrono::DateTime<chrono::Utc>>, tz: chrono_tz::Tz| {
+        t.map(|t| t.with_timezone(&tz).format("%Y-%m-%d %H:%M %z").to_string())
+            .unwrap_or_else(|| "never".into())
+    };
+    let mut rows = vec![[
+        "SOURCE".to_string(),
+        "LAST SUCCESS".into(),
+        "LAST ATTEMPT".into(),
+        "FAILURES".into(),
+        "STORED".into(),
+        "FOUND".into(),
+        "DRIFT".into(),
+        "LAST ERROR".into(),
+    ]];
+    let mut failing = false;
+    for source in &config.sources {
+        let st = match s.source_state(&source.id) {
+            Ok(st) => st,
+            Err(e) => {
+                eprintln!("pressfeed: {e}");
+                return Exit::Runtime;
+            }
+        };
+        let stored = s.count(&source.id).unwrap_or(0);
+        failing |= st.consecutive_failures > 0;
+        rows.push([
+            source.id.clone(),
+            fmt_time(st.last_success, source.timezone),
+            fmt_time(st.last_attempt, source.timezone),
+            st.consecutive_failures.to_string(),
+            stored.to_string(),
+            st.items_found.to_string(),
+            if st.drift.is_empty() {
+                "-".into()
+            } else {
+                st.drift.join(",")
+            },
+            st.last_error.unwrap_or_else(|| "-".into()),
+        ]);
+    }
+    let widths: Vec<usize> = (0..8)
+        .map(|c| rows.iter().map(|r| r[c].chars().count()).max().unwrap_or(0))
+        .collect();
+    for r in &rows {
+        let line: Vec<String> = r
+            .iter()
+            .enumerate()
+            .map(|(i, cell)| {
+                if i == 7 {
+                    cell.clone()
+                } else {
+                    format!("{cell:<w$}", w = widths[i])
+                }
+            })
+            .collect();
+        println!("{}", line.join("  ").trim_end());
+    }
+    if failing {
+        Exit::SourceFailed
+    } else {
+        Exit::Ok
+    }
+}
+
+/// Takes the source's run lock, waiting (with a message) while the daemon or another
+/// refresh holds it.
+pub(super) async fn take_lock(config: &Config, id: &str) -> Result<SourceLock, LockError> {
+    match SourceLock::try_acquire(&config.settings.database, id) {
+        Err(LockError::Busy { path }) => {
+            eprintln!(
+                "pressfeed: {id}: another pressfeed is running this source ({}); waiting…",
+                path.display()
+            );
+            let db = config.settings.database.clone();
+            let id = id.to_string();
+            tokio::task::spawn_blocking(move || SourceLock::acquire(&db, &id))
+                .await
+                .unwrap_or_else(|e| {
+                    Err(LockError::Io {
+                        path,
+                        source: std::io::Error::other(e),
+                    })
+                })
+        }
+        other => other,
+    }
+}
