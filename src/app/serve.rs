@@ -9,7 +9,6 @@
 //! for an unchanged feed costs a `stat`, a hash-map lookup and a few header copies.
 
 use std::collections::HashMap;
-use std::fmt::Write as _;
 use std::io::{Read as _, Write as _};
 use std::path::{Path as FsPath, PathBuf};
 use std::sync::{Arc, MutexGuard, RwLock};
@@ -35,6 +34,7 @@ use tokio_util::sync::CancellationToken;
 use crate::app::metrics::Metrics;
 use crate::config::{Config, Source};
 use crate::pipeline::SharedStore;
+use crate::render::{self, IndexEntry, OpmlOutline, index_page};
 use crate::store::{SourceState, Store};
 
 /// What the server needs; cloned into the router.
@@ -505,8 +505,8 @@ struct Status {
     items: Option<usize>,
 }
 
-/// Per-source status and, when `check` (it reads the whole database), store health; read
-/// off the async threads.
+/// Per-source status and, when `check`, whether the store answers (`Store::healthy`, one
+/// cheap query); read off the async threads.
 async fn snapshot(st: &St, config: &Config, check: bool) -> (bool, Vec<Status>) {
     let store = Arc::clone(&st.store);
     let ids: Vec<String> = config.sources.iter().map(|s| s.id.clone()).collect();
@@ -538,187 +538,62 @@ async fn snapshot(st: &St, config: &Config, check: bool) -> (bool, Vec<Status>) 
     })
 }
 
-fn html(s: &str) -> std::borrow::Cow<'_, str> {
-    html_escape::encode_text(s)
-}
-
-fn attr(s: &str) -> std::borrow::Cow<'_, str> {
-    html_escape::encode_double_quoted_attribute(s)
-}
-
-const FORMATS: [(&str, &str); 3] = [
-    ("RSS", "application/rss+xml"),
-    ("Atom", "application/atom+xml"),
-    ("JSON Feed", "application/feed+json"),
-];
-
 async fn index(State(st): State<St>) -> Response {
     let config = st.config();
     let (_, statuses) = snapshot(&st, &config, false).await;
-    let mut out = String::with_capacity(4096);
-    out.push_str(
-        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
-         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
-         <title>pressfeed</title>\n",
-    );
-    for source in &config.sources {
-        let (rss, atom, json) = source.feed_urls(&config.settings);
-        for ((label, mime), url) in FORMATS.iter().zip([&rss, &atom, &json]) {
-            let _ = writeln!(
-                out,
-                "<link rel=\"alternate\" type=\"{mime}\" title=\"{} ({label})\" href=\"{}\">",
-                attr(&source.title),
-                attr(url.as_str()),
-            );
-        }
-    }
+    let entries: Vec<IndexEntry> = config
+        .sources
+        .iter()
+        .zip(statuses)
+        .map(|(source, status)| {
+            let (rss, atom, json) = source.feed_urls(&config.settings);
+            IndexEntry {
+                title: source.title.clone(),
+                site_url: source.site_url.clone(),
+                feeds: [rss, atom, json],
+                timezone: source.timezone,
+                last_success: status.state.as_ref().map(|s| s.last_success),
+                items: status.items,
+                failures: status.state.as_ref().map(|s| s.consecutive_failures),
+                last_error: status.state.and_then(|s| s.last_error),
+            }
+        })
+        .collect();
     let opml_url = config
         .settings
         .base_url
         .join("opml")
         .map(|u| u.to_string())
         .unwrap_or_else(|_| "opml".into());
-    out.push_str(
-        "<style>\n\
-         body{font-family:system-ui,-apple-system,sans-serif;margin:0 auto;padding:1rem;\
-         max-width:64rem;line-height:1.4;color:#222;background:#fff}\n\
-         .scroll{overflow-x:auto}\n\
-         table{border-collapse:collapse;width:100%}\n\
-         th,td{padding:.45rem .5rem;border-bottom:1px solid #ddd;text-align:left;\
-         vertical-align:top}\n\
-         td.n{text-align:right}\n\
-         tr.failing{background:#fdecea}\n\
-         .err{color:#a40000;overflow-wrap:anywhere}\n\
-         .feeds a{margin-right:.6rem;white-space:nowrap}\n\
-         .bad{color:#a40000;font-weight:bold}\n\
-         </style>\n</head>\n<body>\n<h1>pressfeed</h1>\n",
-    );
-    let failing = statuses
-        .iter()
-        .filter(|s| {
-            s.state
-                .as_ref()
-                .is_some_and(|st| st.consecutive_failures > 0)
-        })
-        .count();
-    let _ = write!(
-        out,
-        "<p>{} source{}",
-        config.sources.len(),
-        if config.sources.len() == 1 { "" } else { "s" }
-    );
-    if failing > 0 {
-        let _ = write!(out, ", <span class=\"bad\">{failing} failing</span>");
-    }
-    let _ = writeln!(
-        out,
-        ". <a href=\"{}\">OPML</a> to subscribe to all at once.</p>",
-        attr(&opml_url)
-    );
-    out.push_str(
-        "<div class=\"scroll\">\n<table>\n<thead><tr><th>Source</th><th>Feeds</th>\
-         <th>Last refresh</th><th>Items</th><th>Failures</th><th>Last error</th></tr></thead>\n\
-         <tbody>\n",
-    );
-    for (source, status) in config.sources.iter().zip(&statuses) {
-        let failures = status.state.as_ref().map(|s| s.consecutive_failures);
-        let row_class = if failures.unwrap_or(0) > 0 {
-            " class=\"failing\""
-        } else {
-            ""
-        };
-        let (rss, atom, json) = source.feed_urls(&config.settings);
-        let _ = write!(
-            out,
-            "<tr{row_class}><td><a href=\"{}\">{}</a></td><td class=\"feeds\">",
-            attr(source.site_url.as_str()),
-            html(&source.title)
-        );
-        for ((label, _), url) in FORMATS.iter().zip([&rss, &atom, &json]) {
-            let _ = write!(out, "<a href=\"{}\">{label}</a>", attr(url.as_str()));
-        }
-        let last = match status.state.as_ref().map(|s| s.last_success) {
-            Some(Some(t)) => t
-                .with_timezone(&source.timezone)
-                .format("%Y-%m-%d %H:%M %Z")
-                .to_string(),
-            Some(None) => "never".into(),
-            None => "?".into(),
-        };
-        let items = status.items.map_or("?".into(), |n| n.to_string());
-        let failures = failures.map_or("?".into(), |n| n.to_string());
-        let error = status
-            .state
-            .as_ref()
-            .and_then(|s| s.last_error.as_deref())
-            .unwrap_or("");
-        let _ = writeln!(
-            out,
-            "</td><td>{}</td><td class=\"n\">{items}</td><td class=\"n\">{failures}</td>\
-             <td class=\"err\">{}</td></tr>",
-            html(&last),
-            html(error)
-        );
-    }
-    out.push_str("</tbody>\n</table>\n</div>\n</body>\n</html>\n");
     (
         [
             (CONTENT_TYPE, "text/html; charset=utf-8"),
             (CACHE_CONTROL, "no-cache"),
         ],
-        out,
+        index_page(&entries, &opml_url),
     )
         .into_response()
 }
 
-/// Escapes text for an XML attribute or element, dropping characters XML 1.0 cannot carry.
-fn xml(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&apos;"),
-            // attribute value normalization would turn these into spaces
-            '\t' => out.push_str("&#9;"),
-            '\n' => out.push_str("&#10;"),
-            '\r' => out.push_str("&#13;"),
-            c if c < ' ' || c == '\u{FFFE}' || c == '\u{FFFF}' => {}
-            c => out.push(c),
-        }
-    }
-    out
-}
-
 async fn opml(State(st): State<St>) -> Response {
     let config = st.config();
-    let mut out = String::with_capacity(1024);
-    out.push_str(
-        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<opml version=\"2.0\">\n\
-         <head>\n<title>pressfeed</title>\n</head>\n<body>\n",
-    );
-    for source in &config.sources {
-        let (rss, _, _) = source.feed_urls(&config.settings);
-        let _ = writeln!(
-            out,
-            "<outline type=\"rss\" text=\"{t}\" title=\"{t}\" description=\"{}\" \
-             xmlUrl=\"{}\" htmlUrl=\"{}\" language=\"{}\"/>",
-            xml(&source.description),
-            xml(rss.as_str()),
-            xml(source.site_url.as_str()),
-            xml(&source.language),
-            t = xml(&source.title),
-        );
-    }
-    out.push_str("</body>\n</opml>\n");
+    let outlines: Vec<OpmlOutline> = config
+        .sources
+        .iter()
+        .map(|source| OpmlOutline {
+            title: source.title.clone(),
+            description: source.description.clone(),
+            xml_url: source.feed_urls(&config.settings).0,
+            html_url: source.site_url.clone(),
+            language: source.language.clone(),
+        })
+        .collect();
     (
         [
             (CONTENT_TYPE, "text/x-opml; charset=utf-8"),
             (CACHE_CONTROL, "no-cache"),
         ],
-        out,
+        render::opml::opml(&outlines),
     )
         .into_response()
 }
@@ -864,13 +739,5 @@ mod tests {
             );
         }
         Ok(())
-    }
-
-    #[test]
-    fn xml_escaping() {
-        assert_eq!(
-            xml("a<b>&\"c\"'d'\te\u{1}\u{FFFF}ж"),
-            "a&lt;b&gt;&amp;&quot;c&quot;&apos;d&apos;&#9;eж"
-        );
     }
 }

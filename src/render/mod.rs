@@ -5,8 +5,13 @@
 //! mtimes move only on real change.
 
 pub mod atom;
+mod index;
 pub mod json;
+pub mod opml;
 pub mod rss;
+
+pub use index::{IndexEntry, index_page};
+pub use opml::OpmlOutline;
 
 use std::fs;
 use std::io::Write;
