@@ -1,16 +1,24 @@
 //! The fetcher against a fault server on 127.0.0.1: every misbehaviour a real press site can
 //! show (errors, throttling, stalls, cut or endless bodies, hostile redirects, robots.txt,
-//! garbage bytes). Each test checks the error kind, that it comes within the configured
-//! timeouts, and how many requests the server saw, which shows what was retried and what was
-//! not. Only loopback addresses are ever contacted: off-site and private redirect targets must
-//! be refused before any connection is made.
+//! garbage bytes). Each test checks the error kind, how long the fetcher waited, and how many
+//! requests the server saw, which shows what was retried and what was not. Only loopback
+//! addresses are ever contacted: off-site and private redirect targets must be refused before
+//! any connection is made.
+//!
+//! Waits are measured on tokio's paused clock (`start_paused`): time moves only when every
+//! task is waiting for a timer, and then jumps straight to the next one, so the elapsed time
+//! is exactly the sum of the timeouts, Retry-After and backoff waits the fetcher (or the
+//! server) slept, whatever the machine's load. That gives exact lower *and* upper bounds.
+//! It needs the fault server on the test's own runtime (`tokio::spawn`, current-thread) and
+//! IP-literal URLs: a DNS lookup on the blocking pool would be invisible to the clock.
+//! Backoff waits are jittered (`[d, 2d)` for a delay `d`), so those bounds are ranges.
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use axum::Router;
 use axum::body::Body;
@@ -25,12 +33,15 @@ use pressfeed::config::Settings;
 use pressfeed::core::model::Validators;
 use pressfeed::http::{FetchError, Fetcher, Outcome, Page, RequestPolicy};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::sync::Notify;
+use tokio::time::Instant;
 use url::Url;
 
 const RUSSIAN: &str =
     "Генеральная прокуратура Республики Казахстан сообщает о результатах проверки";
 
-/// Request start times per path, as the server saw them.
+/// Request start times per path, as the server saw them (tokio's clock: virtual when the
+/// test pauses it).
 #[derive(Clone, Default)]
 struct Log(Arc<Mutex<HashMap<String, Vec<Instant>>>>);
 
@@ -57,12 +68,24 @@ impl Log {
     }
 }
 
-/// State the fault routes share: the log and bytes produced by the endless body.
+/// State the fault routes share: the log, bytes produced by the endless body and a signal
+/// when that body is dropped.
 #[derive(Clone, Default)]
 struct Fault {
     log: Log,
     produced: Arc<AtomicU64>,
+    body_dropped: Arc<Notify>,
     robots: Arc<Mutex<Option<(StatusCode, &'static str)>>>,
+}
+
+/// Notifies when dropped (a permit is stored if nobody waits yet, so the order of the drop
+/// and the wait does not matter).
+struct NotifyOnDrop(Arc<Notify>);
+
+impl Drop for NotifyOnDrop {
+    fn drop(&mut self) {
+        self.0.notify_one();
+    }
 }
 
 struct Server {
@@ -95,11 +118,14 @@ fn drip() -> Body {
     Body::from_stream(stream)
 }
 
-/// 50 MB in 64 KiB chunks, produced lazily and counted.
-fn fifty_megabytes(produced: Arc<AtomicU64>) -> Body {
+/// 50 MB in 64 KiB chunks, produced lazily and counted; `dropped` is notified when the
+/// server lets go of the stream (finished, or the connection is gone).
+fn fifty_megabytes(produced: Arc<AtomicU64>, dropped: Arc<Notify>) -> Body {
     const CHUNK: usize = 64 * 1024;
     let chunks = 50 * 1024 * 1024 / CHUNK;
+    let guard = NotifyOnDrop(dropped);
     let stream = futures_util::stream::iter(0..chunks).map(move |_| {
+        let _owned_by_the_stream = &guard;
         produced.fetch_add(CHUNK as u64, Ordering::SeqCst);
         Ok::<_, std::io::Error>(Bytes::from(vec![b'a'; CHUNK]))
     });
@@ -215,7 +241,7 @@ async fn serve_faults() -> Server {
             get(|State(fault): State<Fault>| async move {
                 (
                     [("content-type", "text/html")],
-                    fifty_megabytes(fault.produced.clone()),
+                    fifty_megabytes(fault.produced.clone(), fault.body_dropped.clone()),
                 )
             }),
         )
@@ -286,17 +312,17 @@ async fn serve_faults() -> Server {
 }
 
 /// A raw server whose every answer promises 1000 bytes of HTML, sends a few and closes.
-/// Returns its address and a count of connections.
-async fn serve_truncated() -> (SocketAddr, Arc<AtomicU64>) {
+/// Returns its address and when each connection was accepted.
+async fn serve_truncated() -> (SocketAddr, Arc<Mutex<Vec<Instant>>>) {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind");
     let addr = listener.local_addr().expect("addr");
-    let connections = Arc::new(AtomicU64::new(0));
+    let connections = Arc::new(Mutex::new(Vec::new()));
     let seen = connections.clone();
     tokio::spawn(async move {
         while let Ok((mut stream, _)) = listener.accept().await {
-            seen.fetch_add(1, Ordering::SeqCst);
+            seen.lock().expect("lock").push(Instant::now());
             tokio::spawn(async move {
                 let mut buf = [0u8; 4096];
                 let _ = stream.read(&mut buf).await;
@@ -377,32 +403,50 @@ async fn server_error_is_not_retried() {
     assert_eq!(s.count("/404"), 1);
 }
 
-#[tokio::test]
+/// Slack for one timer on the paused clock: tokio rounds a deadline up to its next 1 ms tick.
+const TICK: Duration = Duration::from_millis(1);
+
+fn ms(n: u64) -> Duration {
+    Duration::from_millis(n)
+}
+
+/// Asserts `lo <= d <= hi` (exact bounds: on the paused clock nothing but timers moves time).
+#[track_caller]
+fn assert_within(what: &str, d: Duration, lo: Duration, hi: Duration) {
+    assert!(lo <= d && d <= hi, "{what}: {d:?} not in [{lo:?}, {hi:?}]");
+}
+
+/// Gaps between the server's successive requests to `path`.
+fn gaps(s: &Server, path: &str) -> Vec<Duration> {
+    s.fault
+        .log
+        .times(path)
+        .windows(2)
+        .map(|w| w[1] - w[0])
+        .collect()
+}
+
+#[tokio::test(start_paused = true)]
 async fn unavailable_with_retry_after_is_retried_then_fails() {
     let s = serve_faults().await;
     let started = Instant::now();
     let err = expect_kind(&fetcher(), &s.url("/503"), "http_status").await;
+    let took = started.elapsed();
     assert!(
         matches!(err, FetchError::Status { status: 503, .. }),
         "{err}"
     );
     assert_eq!(s.count("/503"), 3, "one request and two retries");
-    // Two waits of Retry-After: 1 s, not the 50–200 ms backoff.
-    let gaps: Vec<Duration> = s
-        .fault
-        .log
-        .times("/503")
-        .windows(2)
-        .map(|w| w[1] - w[0])
-        .collect();
-    assert!(
-        gaps.iter().all(|g| *g >= Duration::from_millis(950)),
-        "{gaps:?}"
-    );
-    assert!(started.elapsed() < Duration::from_secs(5));
+    // Two waits of Retry-After: 1 s, not the 50–200 ms backoff, and nothing else.
+    let gaps = gaps(&s, "/503");
+    assert_eq!(gaps.len(), 2);
+    for g in gaps {
+        assert_within("Retry-After wait", g, ms(1000), ms(1000) + TICK);
+    }
+    assert_within("whole fetch", took, ms(2000), ms(2000) + 2 * TICK);
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn retry_after_beyond_the_cap_fails_at_once() {
     let s = serve_faults().await;
     let started = Instant::now();
@@ -420,10 +464,11 @@ async fn retry_after_beyond_the_cap_fails_at_once() {
     );
     assert!(err.to_string().contains("Retry-After 3600 s"), "{err}");
     assert_eq!(s.count("/503-long"), 1);
-    assert!(started.elapsed() < Duration::from_secs(1));
+    // Not even the cap (5 s) was waited: no timer at all ran out.
+    assert_eq!(started.elapsed(), Duration::ZERO);
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn too_many_requests_then_ok() {
     let s = serve_faults().await;
     let started = Instant::now();
@@ -433,15 +478,21 @@ async fn too_many_requests_then_ok() {
             .await
             .expect("second attempt succeeds"),
     );
+    let took = started.elapsed();
     assert_eq!(p.text, "<p>finally</p>");
     assert_eq!(s.count("/429-then-ok"), 2);
-    assert!(
-        started.elapsed() >= Duration::from_millis(950),
-        "Retry-After honoured"
+    // Retry-After: 1 honoured instead of the 50 ms backoff.
+    assert_eq!(gaps(&s, "/429-then-ok").len(), 1);
+    assert_within(
+        "Retry-After wait",
+        gaps(&s, "/429-then-ok")[0],
+        ms(1000),
+        ms(1000) + TICK,
     );
+    assert_within("whole fetch", took, ms(1000), ms(1000) + TICK);
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn bad_gateway_is_retried_with_backoff() {
     let s = serve_faults().await;
     let p = page(
@@ -452,23 +503,41 @@ async fn bad_gateway_is_retried_with_backoff() {
     );
     assert_eq!(p.text, "<p>back</p>");
     assert_eq!(s.count("/502-then-ok"), 2);
+    // The first backoff step: 50 ms plus up to 100% jitter.
+    assert_within(
+        "backoff",
+        gaps(&s, "/502-then-ok")[0],
+        ms(50),
+        ms(100) + TICK,
+    );
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn slow_headers_time_out_and_are_retried() {
     let s = serve_faults().await;
     let started = Instant::now();
     expect_kind(&fetcher(), &s.url("/slow-headers"), "timeout").await;
+    let took = started.elapsed();
     assert_eq!(s.count("/slow-headers"), 3);
-    // 3 attempts × 1 s request timeout + at most 2 × 200 ms backoff.
-    assert!(
-        started.elapsed() < Duration::from_millis(4000),
-        "{:?}",
-        started.elapsed()
+    // Each attempt gives up at the 1 s request timeout (the server would answer after 5 s),
+    // then backs off 50–100 ms, then 100–200 ms.
+    let gaps = gaps(&s, "/slow-headers");
+    assert_within(
+        "attempt 1 + backoff",
+        gaps[0],
+        ms(1050),
+        ms(1100) + 2 * TICK,
     );
+    assert_within(
+        "attempt 2 + backoff",
+        gaps[1],
+        ms(1100),
+        ms(1200) + 2 * TICK,
+    );
+    assert_within("whole fetch", took, ms(3150), ms(3300) + 5 * TICK);
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn slow_drip_body_times_out() {
     let s = serve_faults().await;
     let settings = Settings {
@@ -477,15 +546,20 @@ async fn slow_drip_body_times_out() {
     };
     let started = Instant::now();
     expect_kind(&fetcher_with(&settings), &s.url("/drip"), "timeout").await;
+    let took = started.elapsed();
     assert_eq!(s.count("/drip"), 2);
-    assert!(
-        started.elapsed() < Duration::from_millis(3000),
-        "{:?}",
-        started.elapsed()
+    // Headers come at once and a byte every 200 ms: the 1 s total timeout still cuts each
+    // attempt, long before the 20 s the body would take.
+    assert_within(
+        "attempt 1 + backoff",
+        gaps(&s, "/drip")[0],
+        ms(1050),
+        ms(1100) + 2 * TICK,
     );
+    assert_within("whole fetch", took, ms(2050), ms(2100) + 3 * TICK);
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn connect_timeout_on_a_full_backlog() {
     // A listener that never accepts, its backlog filled: further SYNs go unanswered, like a
     // firewalled host, but on loopback.
@@ -506,6 +580,7 @@ async fn connect_timeout_on_a_full_backlog() {
             fillers.push(stream);
         }
     }
+    assert!(!fillers.is_empty(), "the backlog takes some connections");
     let settings = Settings {
         retries: 1,
         respect_robots: false,
@@ -514,16 +589,18 @@ async fn connect_timeout_on_a_full_backlog() {
     let url = Url::parse(&format!("http://{addr}/")).expect("URL");
     let started = Instant::now();
     // Whether the kernel drops the SYN (connect timeout) or completes the handshake into the
-    // full queue (no answer), the outcome is a timeout within the configured limits.
+    // full queue (no answer), each attempt times out at the configured 1 s, then one retry
+    // after a 50–100 ms backoff.
     expect_kind(&fetcher_with(&settings), &url, "timeout").await;
-    assert!(
-        started.elapsed() < Duration::from_millis(3000),
-        "{:?}",
-        started.elapsed()
+    assert_within(
+        "whole fetch",
+        started.elapsed(),
+        ms(2050),
+        ms(2100) + 3 * TICK,
     );
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn truncated_body_is_retried_then_fails() {
     let (addr, connections) = serve_truncated().await;
     let settings = Settings {
@@ -533,11 +610,21 @@ async fn truncated_body_is_retried_then_fails() {
     let url = Url::parse(&format!("http://{addr}/cut")).expect("URL");
     let started = Instant::now();
     expect_kind(&fetcher_with(&settings), &url, "truncated").await;
-    assert_eq!(connections.load(Ordering::SeqCst), 3);
-    assert!(started.elapsed() < Duration::from_secs(2));
+    let took = started.elapsed();
+    let times = connections.lock().expect("lock").clone();
+    assert_eq!(times.len(), 3, "one request and two retries");
+    // The cut is seen at once (no timeout waited); only the backoff passes between tries.
+    assert_within("first backoff", times[1] - times[0], ms(50), ms(100) + TICK);
+    assert_within(
+        "second backoff",
+        times[2] - times[1],
+        ms(100),
+        ms(200) + TICK,
+    );
+    assert_within("whole fetch", took, ms(150), ms(300) + 2 * TICK);
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn fifty_megabytes_are_cut_off_at_the_cap() {
     let s = serve_faults().await;
     let started = Instant::now();
@@ -552,14 +639,15 @@ async fn fifty_megabytes_are_cut_off_at_the_cap() {
         ),
         "{err}"
     );
-    assert!(
-        started.elapsed() < Duration::from_secs(2),
-        "{:?}",
-        started.elapsed()
-    );
+    // Cut by the size cap, not by the 1 s timeout: no timer ran out.
+    assert_eq!(started.elapsed(), Duration::ZERO);
     assert_eq!(s.count("/50mb"), 1, "too large is not retried");
-    // The server stopped producing soon after we hung up (socket buffers hold a few MB).
-    tokio::time::sleep(Duration::from_millis(200)).await;
+    // The server stops producing once we hang up: wait until it drops the body stream (the
+    // limit only guards against hanging forever), then count what it made (socket buffers
+    // hold a few MB).
+    tokio::time::timeout(Duration::from_secs(60), s.fault.body_dropped.notified())
+        .await
+        .expect("the server never dropped the 50 MB body");
     let produced = s.fault.produced.load(Ordering::SeqCst);
     assert!(
         produced < 20 * 1024 * 1024,
@@ -575,7 +663,7 @@ async fn redirect_loop_is_refused() {
     assert_eq!((s.count("/loop/a"), s.count("/loop/b")), (1, 1));
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn offsite_redirect_is_refused_without_connecting() {
     let s = serve_faults().await;
     let started = Instant::now();
@@ -586,11 +674,12 @@ async fn offsite_redirect_is_refused_without_connecting() {
     );
     assert!(err.to_string().contains("not 127.0.0.1"), "{err}");
     assert_eq!(s.count("/offsite"), 1);
-    // No DNS lookup or connection attempt: refused as fast as the first answer came.
-    assert!(started.elapsed() < Duration::from_millis(500));
+    // No DNS lookup or connection attempt: either would have failed with a connect error,
+    // not a redirect refusal, and nothing was waited for (not even the connect timeout).
+    assert_eq!(started.elapsed(), Duration::ZERO);
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn private_address_redirect_is_refused_even_when_allowed() {
     let s = serve_faults().await;
     let allowed = ["10.0.0.1".to_string()];
@@ -612,7 +701,8 @@ async fn private_address_redirect_is_refused_even_when_allowed() {
         "{err}"
     );
     assert_eq!(s.count("/private-ip"), 1);
-    assert!(started.elapsed() < Duration::from_millis(500));
+    // No connection to 10.0.0.1 was tried: it would have waited for the connect timeout.
+    assert_eq!(started.elapsed(), Duration::ZERO);
     // Without the allowance it is refused as off-site before the address is even considered.
     let err = expect_kind(&fetcher(), &url, "redirect").await;
     assert!(err.to_string().contains("not 127.0.0.1"), "{err}");

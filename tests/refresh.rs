@@ -653,18 +653,183 @@ fn shipped_config_is_valid() {
         .success();
 }
 
+/// The subcommands `pressfeed --help` lists (its `Commands:` section), `help` left out.
+fn listed_commands() -> Vec<String> {
+    let out = pressfeed()
+        .arg("--help")
+        .output()
+        .expect("run pressfeed --help");
+    assert!(out.status.success(), "pressfeed --help failed");
+    let text = String::from_utf8(out.stdout).expect("UTF-8 help");
+    text.lines()
+        .skip_while(|l| l.trim() != "Commands:")
+        .skip(1)
+        .take_while(|l| !l.trim().is_empty())
+        // A command line is indented once; continuation lines of a long description are
+        // indented further.
+        .filter(|l| l.starts_with("  ") && !l.starts_with("   "))
+        .filter_map(|l| l.split_whitespace().next())
+        .filter(|c| *c != "help")
+        .map(str::to_string)
+        .collect()
+}
+
 #[test]
 fn help_works_for_every_command() {
-    pressfeed()
-        .arg("--help")
-        .assert()
-        .success()
-        .stdout(predicates::str::contains("refresh"));
-    for cmd in ["check", "refresh", "run"] {
-        pressfeed()
-            .args([cmd, "--help"])
-            .assert()
-            .success()
-            .stdout(predicates::str::contains("Usage"));
+    let listed = listed_commands();
+    // The list is read from the help itself, so a new command is covered without editing
+    // this test; the known ones must be among them (or the parsing above broke).
+    for known in [
+        "check", "refresh", "backfill", "status", "run", "preview", "render",
+    ] {
+        assert!(
+            listed.iter().any(|c| c == known),
+            "{known} missing from `pressfeed --help`: {listed:?}"
+        );
     }
+    for cmd in &listed {
+        for args in [vec![cmd.as_str(), "--help"], vec!["help", cmd.as_str()]] {
+            pressfeed()
+                .args(&args)
+                .assert()
+                .success()
+                .stdout(predicates::str::contains(format!("Usage: pressfeed {cmd}")));
+        }
+    }
+}
+
+/// Bytes, mtime and inode of each feed file: an atomic rewrite shows as a new inode even
+/// when the bytes and the mtime happen to match.
+fn feed_files(dir: &Path, id: &str) -> Vec<(Vec<u8>, SystemTime, u64)> {
+    use std::os::unix::fs::MetadataExt as _;
+    ["rss", "atom", "json"]
+        .iter()
+        .map(|ext| {
+            let p = dir.join("feeds").join(format!("{id}.{ext}"));
+            let meta = fs::metadata(&p).expect("feed file");
+            let mtime = meta.modified().expect("feed mtime");
+            (fs::read(&p).expect("feed file"), mtime, meta.ino())
+        })
+        .collect()
+}
+
+fn stored_count(db: &Path) -> i64 {
+    rusqlite::Connection::open(db)
+        .expect("open db")
+        .query_row(
+            "SELECT COUNT(*) FROM articles WHERE source = 'wp'",
+            [],
+            |r| r.get(0),
+        )
+        .expect("count articles")
+}
+
+const NO_ITEMS: &str = "the listing pages yielded no article links";
+
+#[test]
+fn a_listing_with_zero_links_fails_the_source_and_leaves_its_feeds_alone() {
+    let run = setup("wp");
+    refresh(&run.cfg);
+    let before = feed_files(run.dir.path(), "wp");
+    let db = run.dir.path().join("pressfeed.db");
+    assert_eq!(stored_count(&db), 7);
+
+    // The theme changed: the listing page still renders (menu, header, footer) but shows no
+    // article entries and no pagination.
+    let listing = run.server.file("category/genprokuratura/index.html");
+    let cut = |text: &str, from: &str, to: &str| {
+        let a = text.find(from).expect("start marker");
+        let b = text.rfind(to).expect("end marker") + to.len();
+        format!("{}{}", &text[..a], &text[b..])
+    };
+    let broken = cut(&listing, "<article", "</article>");
+    let broken = cut(&broken, "<nav class=\"navigation pagination\"", "</nav>");
+    let broken: String = broken
+        .lines()
+        .filter(|l| !l.contains("rel=\"next\""))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    assert!(!broken.contains("<article") && !broken.contains("page/2/"));
+    run.server
+        .set_file("category/genprokuratura/index.html", broken);
+
+    let out = pressfeed()
+        .arg("--config")
+        .arg(&run.cfg)
+        .arg("refresh")
+        .timeout(Duration::from_secs(120))
+        .output()
+        .expect("run pressfeed refresh");
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(
+        text.contains("(0 found on 1 listing page, 0 feed files rewritten"),
+        "{text}"
+    );
+    assert!(text.contains(&format!("wp: FAILED: {NO_ITEMS}")), "{text}");
+    assert!(
+        before == feed_files(run.dir.path(), "wp"),
+        "feed files touched by a failed run"
+    );
+    assert_eq!(stored_count(&db), 7, "stored articles kept");
+
+    // The failure is recorded for `status` (and the daemon's index).
+    let out = pressfeed()
+        .arg("--config")
+        .arg(&run.cfg)
+        .arg("status")
+        .output()
+        .expect("run pressfeed status");
+    let status = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{status}");
+    let row: Vec<&str> = status
+        .lines()
+        .find(|l| l.starts_with("wp "))
+        .unwrap_or_else(|| panic!("no wp row:\n{status}"))
+        .split_whitespace()
+        .collect();
+    // SOURCE, LAST SUCCESS (3 words), LAST ATTEMPT (3 words), FAILURES, STORED, FOUND, ...
+    assert_eq!(&row[7..10], ["1", "7", "0"], "{status}");
+    assert!(status.contains(NO_ITEMS), "{status}");
+
+    // In process, the report counts the failure by kind (what the daemon's metrics export).
+    let config = pressfeed::config::Config::load(&run.cfg).expect("config");
+    let fetcher = pressfeed::http::Fetcher::new(&config.settings).expect("fetcher");
+    let store = std::sync::Arc::new(std::sync::Mutex::new(
+        pressfeed::store::Store::open(&config.settings.database).expect("store"),
+    ));
+    let report = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime")
+        .block_on(pressfeed::pipeline::run_source(
+            &config.sources[0],
+            &config.settings,
+            &fetcher,
+            &store,
+            &pressfeed::pipeline::RunOptions::default(),
+            None,
+        ));
+    assert!(report.failed_entirely(), "{report:?}");
+    assert!(
+        report
+            .fatal
+            .as_deref()
+            .is_some_and(|f| f.starts_with(NO_ITEMS)),
+        "{report:?}"
+    );
+    assert_eq!(
+        report.errors_by_kind,
+        [("no_items".to_string(), 1)].into_iter().collect(),
+        "{report:?}"
+    );
+    assert_eq!((report.found, report.feeds_written), (0, 0), "{report:?}");
+    assert!(
+        before == feed_files(run.dir.path(), "wp"),
+        "feed files touched by a failed run"
+    );
 }

@@ -482,8 +482,10 @@ async fn index_page() {
     assert!(html.contains("listing &lt;failed&gt; &amp; \"gone\""));
     assert!(html.contains("<tr class=\"failing\">"));
     assert_eq!(html.matches("<tr class=\"failing\">").count(), 1);
-    // last success in the source's time zone (Asia/Almaty is UTC+5 since 2024)
-    assert!(html.contains("2023-11-"), "{html}");
+    // Last success in the source's time zone: 1 700 000 000 is 2023-11-14 22:13:20 UTC, and
+    // Asia/Almaty was UTC+6 until March 2024 (UTC+5 since), so the local day is the 15th.
+    assert!(html.contains("<td>2023-11-15 04:13 +06</td>"), "{html}");
+    assert!(!html.contains("2023-11-14"), "{html}");
     assert!(html.contains("1 failing"));
     // balanced tags where it matters
     for tag in ["html", "head", "body", "table", "tbody", "thead", "div"] {
@@ -616,11 +618,32 @@ async fn config_swap_without_restart() {
     assert!(f.get("/", &[]).await.text().contains("Source B"));
     let opml = f.get("/opml", &[]).await.text();
     assert!(opml.contains("http://feeds.example/feeds/b.rss"));
+    let before = chrono::Utc::now();
     let r = f.get("/feeds/b.rss", &[]).await;
+    let after = chrono::Utc::now();
     assert_eq!(r.status, StatusCode::OK);
     assert_eq!(&r.body[..], RSS);
-    // b's default @hourly schedule bounds its max-age at an hour
-    assert!(r.header("cache-control").starts_with("public, max-age="));
+    // b's default @hourly schedule (UTC): clients may cache until the next full hour, in
+    // whole seconds, within [60, 3600], as seen at some moment between `before` and `after`.
+    let max_age: i64 = r
+        .header("cache-control")
+        .strip_prefix("public, max-age=")
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("cache-control: {:?}", r.header("cache-control")));
+    type At = chrono::DateTime<chrono::Utc>;
+    let next_hour = |at: At| {
+        At::from_timestamp(at.timestamp().div_euclid(3600) * 3600 + 3600, 0).expect("time")
+    };
+    let max_age_at = |hour: At, now: At| (hour - now).num_seconds().clamp(60, 3600);
+    // The next hour is before's or after's (they differ only when an hour began meanwhile).
+    let allowed = [before, after].map(|at| {
+        let hour = next_hour(at);
+        max_age_at(hour, after)..=max_age_at(hour, before)
+    });
+    assert!(
+        allowed.iter().any(|range| range.contains(&max_age)),
+        "max-age={max_age}, allowed {allowed:?} (request between {before} and {after})"
+    );
 
     // and back
     f.config_tx

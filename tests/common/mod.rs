@@ -11,7 +11,8 @@ use std::collections::HashMap;
 use std::fs;
 use std::net::SocketAddr;
 use std::path::{Component, Path, PathBuf};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::time::Duration;
 
 use axum::body::Body;
 use axum::extract::{Request, State};
@@ -34,6 +35,8 @@ pub fn fixture_dir(name: &str) -> PathBuf {
 /// One request as the fixture server saw it.
 #[derive(Debug, Clone)]
 pub struct RecordedRequest {
+    /// Arrival number (from 0, never reused, not reset by `clear_requests`).
+    pub seq: u64,
     pub method: String,
     pub path_and_query: String,
     /// Header names are lower case.
@@ -42,6 +45,45 @@ pub struct RecordedRequest {
     pub body: String,
     /// When the request arrived.
     pub at: std::time::Instant,
+}
+
+/// One response as the fixture server finished it: the handler returned it (after any
+/// delay), so its headers and body are on their way. A handler dropped before that (the
+/// client hung up, the server shut down) leaves no record.
+#[derive(Debug, Clone)]
+pub struct RecordedResponse {
+    /// The [`RecordedRequest::seq`] of the request this answers.
+    pub request_seq: u64,
+    pub method: String,
+    pub path_and_query: String,
+    pub status: u16,
+    pub at: std::time::Instant,
+}
+
+/// What the fixture server has seen so far, in order: requests as they arrived, responses as
+/// they were completed.
+#[derive(Debug, Default)]
+pub struct ServerLog {
+    pub requests: Vec<RecordedRequest>,
+    pub responses: Vec<RecordedResponse>,
+}
+
+impl ServerLog {
+    /// Requests whose path (query included) satisfies `f`.
+    pub fn requests_to(&self, mut f: impl FnMut(&str) -> bool) -> usize {
+        self.requests
+            .iter()
+            .filter(|r| f(&r.path_and_query))
+            .count()
+    }
+
+    /// Completed responses whose path (query included) satisfies `f`.
+    pub fn responses_to(&self, mut f: impl FnMut(&str) -> bool) -> usize {
+        self.responses
+            .iter()
+            .filter(|r| f(&r.path_and_query))
+            .count()
+    }
 }
 
 impl RecordedRequest {
@@ -58,7 +100,11 @@ struct Shared {
     base: String,
     /// Legacy sites declare their charset only in `<meta>`: HTML goes out without one.
     html_without_charset: bool,
-    requests: Mutex<Vec<RecordedRequest>>,
+    log: Mutex<ServerLog>,
+    /// The next request's `seq`.
+    next_seq: std::sync::atomic::AtomicU64,
+    /// Notified whenever `log` grows.
+    changed: Condvar,
     /// Responses to paths starting with this prefix are held back this long.
     delay: Mutex<Option<(String, std::time::Duration)>>,
     /// Faults injected per exact path.
@@ -86,7 +132,7 @@ pub struct FixtureServer {
     pub base: String,
     /// The temp copy being served; edit it (or use [`FixtureServer::set_file`]) between runs.
     pub root: PathBuf,
-    requests: Arc<Shared>,
+    shared: Arc<Shared>,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
     thread: Option<std::thread::JoinHandle<()>>,
     _copy: tempfile::TempDir,
@@ -121,7 +167,9 @@ impl FixtureServer {
                     root: root_for_thread,
                     base: format!("http://{addr}"),
                     html_without_charset,
-                    requests: Mutex::new(Vec::new()),
+                    log: Mutex::new(ServerLog::default()),
+                    next_seq: std::sync::atomic::AtomicU64::new(0),
+                    changed: Condvar::new(),
                     delay: Mutex::new(None),
                     faults: Mutex::new(HashMap::new()),
                 });
@@ -141,7 +189,7 @@ impl FixtureServer {
         FixtureServer {
             base: format!("http://{addr}"),
             root,
-            requests: shared,
+            shared,
             shutdown: Some(shutdown_tx),
             thread: Some(thread),
             _copy: copy,
@@ -155,23 +203,66 @@ impl FixtureServer {
 
     /// Every request seen so far, in arrival order.
     pub fn requests(&self) -> Vec<RecordedRequest> {
-        self.requests
-            .requests
-            .lock()
-            .map(|r| r.clone())
-            .unwrap_or_default()
+        self.shared.log().requests.clone()
+    }
+
+    /// Every response completed so far, in order.
+    pub fn responses(&self) -> Vec<RecordedResponse> {
+        self.shared.log().responses.clone()
+    }
+
+    /// Blocks until `done` holds for the server's log (checked now and after every request
+    /// and response), or `limit` has passed; returns whether `done` held. Event-driven: it
+    /// wakes on the server's own records, not on a polling interval.
+    pub fn wait_until(&self, limit: Duration, mut done: impl FnMut(&ServerLog) -> bool) -> bool {
+        let deadline = std::time::Instant::now() + limit;
+        let mut log = self.shared.log();
+        loop {
+            if done(&log) {
+                return true;
+            }
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            if left.is_zero() {
+                return false;
+            }
+            log = self
+                .shared
+                .changed
+                .wait_timeout(log, left)
+                .map(|(g, _)| g)
+                .unwrap_or_else(|p| p.into_inner().0);
+        }
+    }
+
+    /// [`FixtureServer::wait_until`] that fails the test, naming `what`, when `limit` (a
+    /// guard against hanging forever, not a timing check) passes first.
+    pub fn wait_for(&self, what: &str, limit: Duration, done: impl FnMut(&ServerLog) -> bool) {
+        if !self.wait_until(limit, done) {
+            let log = self.shared.log();
+            panic!(
+                "fixture server: still waiting for {what} after {limit:?}; requests {:?}, responses {:?}",
+                log.requests
+                    .iter()
+                    .map(|r| &r.path_and_query)
+                    .collect::<Vec<_>>(),
+                log.responses
+                    .iter()
+                    .map(|r| &r.path_and_query)
+                    .collect::<Vec<_>>()
+            );
+        }
     }
 
     /// Holds back every response to a path starting with `prefix` by `delay` (a slow site).
     pub fn set_delay(&self, prefix: &str, delay: std::time::Duration) {
-        if let Ok(mut d) = self.requests.delay.lock() {
+        if let Ok(mut d) = self.shared.delay.lock() {
             *d = Some((prefix.to_string(), delay));
         }
     }
 
     /// Makes `path` (exact, without query) misbehave; `None` heals it.
     pub fn set_fault(&self, path: &str, fault: Option<Fault>) {
-        if let Ok(mut f) = self.requests.faults.lock() {
+        if let Ok(mut f) = self.shared.faults.lock() {
             match fault {
                 Some(fault) => f.insert(path.to_string(), fault),
                 None => f.remove(path),
@@ -179,10 +270,11 @@ impl FixtureServer {
         }
     }
 
+    /// Forgets the requests (and completed responses) seen so far.
     pub fn clear_requests(&self) {
-        if let Ok(mut r) = self.requests.requests.lock() {
-            r.clear();
-        }
+        let mut log = self.shared.log();
+        log.requests.clear();
+        log.responses.clear();
     }
 
     /// Replaces (or creates) a file of the served copy; `rel_path` is relative to the root.
@@ -202,6 +294,23 @@ impl FixtureServer {
     /// Copies `tests/fixtures/<fixture>/config.toml` into `dir` pointing at this server.
     pub fn copy_config(&self, dir: &Path, fixture: &str) -> PathBuf {
         copy_config(dir, fixture, &self.base)
+    }
+}
+
+impl Shared {
+    fn log(&self) -> MutexGuard<'_, ServerLog> {
+        // A test that panicked while holding the lock leaves a usable log.
+        self.log.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn record_request(&self, r: RecordedRequest) {
+        self.log().requests.push(r);
+        self.changed.notify_all();
+    }
+
+    fn record_response(&self, r: RecordedResponse) {
+        self.log().responses.push(r);
+        self.changed.notify_all();
     }
 }
 
@@ -336,7 +445,29 @@ fn extra_headers(file: &Path) -> Vec<(String, String)> {
         .collect()
 }
 
+/// Serves one request and records its response once the handler has produced it.
 async fn serve(State(shared): State<Arc<Shared>>, req: Request) -> Response {
+    let method = req.method().to_string();
+    let path_and_query = req
+        .uri()
+        .path_and_query()
+        .map(|p| p.to_string())
+        .unwrap_or_else(|| req.uri().path().to_string());
+    let seq = shared
+        .next_seq
+        .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    let resp = respond(&shared, seq, req).await;
+    shared.record_response(RecordedResponse {
+        request_seq: seq,
+        method,
+        path_and_query,
+        status: resp.status().as_u16(),
+        at: std::time::Instant::now(),
+    });
+    resp
+}
+
+async fn respond(shared: &Shared, seq: u64, req: Request) -> Response {
     let uri = req.uri().clone();
     // The WebSub hub stub: record the ping (with its form body) and accept it.
     if req.method() == axum::http::Method::POST && uri.path() == "/hub" {
@@ -354,15 +485,14 @@ async fn serve(State(shared): State<Arc<Shared>>, req: Request) -> Response {
             .await
             .map(|b| String::from_utf8_lossy(&b).into_owned())
             .unwrap_or_default();
-        if let Ok(mut r) = shared.requests.lock() {
-            r.push(RecordedRequest {
-                method: "POST".into(),
-                path_and_query: "/hub".into(),
-                headers,
-                body,
-                at: std::time::Instant::now(),
-            });
-        }
+        shared.record_request(RecordedRequest {
+            seq,
+            method: "POST".into(),
+            path_and_query: "/hub".into(),
+            headers,
+            body,
+            at: std::time::Instant::now(),
+        });
         return Response::builder()
             .status(StatusCode::ACCEPTED)
             .body(Body::empty())
@@ -377,6 +507,7 @@ async fn serve(State(shared): State<Arc<Shared>>, req: Request) -> Response {
         .map(|(_, d)| d);
     let headers: &HeaderMap = req.headers();
     let recorded = RecordedRequest {
+        seq,
         body: String::new(),
         at: std::time::Instant::now(),
         method: req.method().to_string(),
@@ -394,9 +525,7 @@ async fn serve(State(shared): State<Arc<Shared>>, req: Request) -> Response {
             })
             .collect(),
     };
-    if let Ok(mut r) = shared.requests.lock() {
-        r.push(recorded);
-    }
+    shared.record_request(recorded);
     if let Some(d) = delay {
         tokio::time::sleep(d).await;
     }
