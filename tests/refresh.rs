@@ -802,15 +802,13 @@ fn a_listing_with_zero_links_fails_the_source_and_leaves_its_feeds_alone() {
     let store = std::sync::Arc::new(std::sync::Mutex::new(
         pressfeed::store::Store::open(&config.settings.database).expect("store"),
     ));
+    let pipeline = pressfeed::pipeline::Pipeline::new(config.settings.clone(), fetcher, store);
     let report = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .expect("runtime")
-        .block_on(pressfeed::pipeline::run_source(
+        .block_on(pipeline.run(
             &config.sources[0],
-            &config.settings,
-            &fetcher,
-            &store,
             &pressfeed::pipeline::RunOptions::default(),
             None,
         ));

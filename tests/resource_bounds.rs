@@ -14,10 +14,6 @@
 //! machine do not count, and the best of three runs of each size is kept to drop
 //! interruptions. Elapsed times are still printed (`--nocapture`) for the README.
 //!
-//! Known exception, checked by an ignored test until fixed in `src/`: zero-config body
-//! extraction (no `content` selector) hands the *uncapped* page to readability, which is
-//! quadratic in the nesting depth.
-//!
 //! Production never hands extraction a 20 MB page (the fetcher caps bodies at
 //! `max_body_bytes`, 5 MiB by default); extraction is tested with it directly anyway.
 
@@ -482,12 +478,11 @@ fn deep_nesting_listing_cpu_time_grows_subquadratically() {
     );
 }
 
-/// Bug: in the zero-config path (no `content` selector) `extract_article` gives the uncapped
-/// page to readability (`zero_config_body(&mut doc, html, ..)` → `readable::main_content`),
+/// In the zero-config path (no `content` selector) `extract_article` gave the uncapped page
+/// to readability (`zero_config_body(&mut doc, html, ..)` → `readable::main_content`),
 /// whose html5ever parse is quadratic in the nesting depth: 2 500 nested `<div>`s cost
-/// 1.4 s of CPU, 10 000 cost 23 s (16×). Passing the `cap_nesting` result there too fixes it.
+/// 1.4 s of CPU, 10 000 cost 23 s (16×). Readability now gets the capped text too.
 #[test]
-#[ignore = "known bug: zero-config body extraction is quadratic in nesting depth (see doc)"]
 fn regression_zero_config_body_is_not_quadratic_in_nesting_depth() {
     assert_subquadratic(
         "nesting_generic",

@@ -41,7 +41,9 @@ static VISIBLE_DATE_FALLBACK: LazyLock<Selector> = LazyLock::new(|| {
 /// Extracts an article page. Configured selectors win field by field; structured data
 /// (JSON-LD, OpenGraph / `article:*`, `<time>`) and common theme markup fill the rest.
 pub fn extract_article(html: &str, page_url: &Url, rules: &ArticleRules) -> RawArticle {
-    let mut doc = Html::parse_document(&cap_nesting(html));
+    // Every parse of the page (readability parses it again) gets the capped text.
+    let html = &*cap_nesting(html);
+    let mut doc = Html::parse_document(html);
     let mut trace = Trace::default();
     let (fields, image_steps) = {
         let page = Page::read(&doc, rules);
