@@ -788,7 +788,9 @@ async fn robots_not_found_allows_everything() {
     assert_eq!(s.count("/ok"), 1);
 }
 
-#[tokio::test]
+/// The gaps are measured on the paused clock, so they are exactly what the fetcher waited:
+/// the Crawl-delay (0.6 s) at least, jittered up by at most 25 %.
+#[tokio::test(start_paused = true)]
 async fn crawl_delay_spaces_requests() {
     let s = serve_faults().await;
     *s.fault.robots.lock().expect("lock") = Some((
@@ -802,15 +804,17 @@ async fn crawl_delay_spaces_requests() {
     let times = s.fault.log.times("/ok");
     assert_eq!(times.len(), 3);
     for w in times.windows(2) {
+        let gap = w[1] - w[0];
         assert!(
-            w[1] - w[0] >= Duration::from_millis(590),
-            "{:?}",
-            w[1] - w[0]
+            (Duration::from_millis(600)..=Duration::from_millis(751)).contains(&gap),
+            "{gap:?}"
         );
     }
 }
 
-#[tokio::test]
+/// Four requests started at once leave the fetcher 150–250 ms apart (200 ms ± 25 %),
+/// robots.txt included; exact on the paused clock (1 ms of timer rounding allowed).
+#[tokio::test(start_paused = true)]
 async fn min_delay_spaces_concurrent_requests() {
     let s = serve_faults().await;
     let f = fetcher_with(&Settings {
@@ -833,11 +837,10 @@ async fn min_delay_spaces_concurrent_requests() {
     times.sort();
     assert_eq!(times.len(), 5);
     for w in times.windows(2) {
-        // 200 ms −25% jitter
+        let gap = w[1] - w[0];
         assert!(
-            w[1] - w[0] >= Duration::from_millis(145),
-            "{:?}",
-            w[1] - w[0]
+            (Duration::from_millis(150)..=Duration::from_millis(251)).contains(&gap),
+            "{gap:?}"
         );
     }
 }
