@@ -49,6 +49,11 @@
 //! pipeline once per source, `pressfeed run` on each source's schedule while serving the
 //! rendered files over HTTP.
 
+// The library has no unwrap: a bad page or a bad answer is an error value, never a panic.
+// (Here rather than in Cargo.toml's [lints], which would also hold the test and bench
+// crates to it; unit tests may unwrap, see clippy.toml.)
+#![warn(clippy::unwrap_used)]
+
 pub mod app;
 pub mod config;
 pub mod core;

@@ -698,7 +698,7 @@ async fn http_index_and_opml_carry_no_executable_vector() {
     let store = pressfeed::store::Store::open(&config.settings.database).unwrap();
     for (i, v) in vectors.iter().enumerate() {
         store
-            .record_run(&format!("s{i}"), chrono::Utc::now(), Some(v), 0)
+            .record_run(&format!("s{i}"), Utc::now(), Some(v), 0)
             .unwrap();
     }
     let (_tx, rx) = tokio::sync::watch::channel(std::sync::Arc::new(config));
@@ -723,7 +723,7 @@ async fn http_index_and_opml_carry_no_executable_vector() {
     };
 
     let index = get("/").await;
-    let doc = scraper::Html::parse_document(&index);
+    let doc = Html::parse_document(&index);
     let all = scraper::Selector::parse("*").unwrap();
     for el in doc.select(&all) {
         let name = el.value().name();

@@ -39,7 +39,7 @@ pub(super) fn runtime() -> Option<tokio::runtime::Runtime> {
 }
 
 /// Runs an async command to completion.
-pub(super) fn block_on(command: impl std::future::Future<Output = Exit>) -> Exit {
+pub(super) fn block_on(command: impl Future<Output = Exit>) -> Exit {
     match runtime() {
         Some(rt) => rt.block_on(command),
         None => Exit::Runtime,

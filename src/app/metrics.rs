@@ -85,7 +85,7 @@ impl Metrics {
         // counters get their `_total` suffix from the encoder
         registry.register(
             "pressfeed_fetches",
-            "HTTP requests made to scraped sites",
+            "Fetches runs started: listing and API pages, queued article pages, detail requests (retries, redirects and robots.txt not counted)",
             fetches.clone(),
         );
         let fetch_errors = Family::<ErrorLabels, Counter>::default();

@@ -363,19 +363,19 @@ fn truncate(s: &str, max: usize) -> String {
 
 /// A zero-config source for `url` (UTC, no selectors): what `preview` uses without
 /// `--source`. Built through the config parser so every default is the documented one.
-fn zero_config_source(url: &url::Url) -> Result<Config, ConfigError> {
+fn zero_config_source(url: &Url) -> Result<Config, ConfigError> {
     // `Url` serializes with quotes and backslashes percent-encoded, so it is a safe TOML
     // basic string.
     let text = format!(
         "[[source]]\nid = \"preview\"\ntitle = \"preview\"\ntimezone = \"UTC\"\n\
          listing_urls = [\"{url}\"]\n"
     );
-    Config::parse(&text, std::path::Path::new("<preview>"))
+    Config::parse(&text, Path::new("<preview>"))
 }
 
 /// `pressfeed preview`: fetch, extract, print; never touches the store or the feeds.
 pub(super) fn command(config_path: &Path, url: &str, source: Option<&str>, json: bool) -> Exit {
-    let url = match url::Url::parse(url) {
+    let url = match Url::parse(url) {
         Ok(u) if matches!(u.scheme(), "http" | "https") => u,
         _ => {
             eprintln!("pressfeed: preview needs an absolute http(s) URL, got {url:?}");
@@ -424,7 +424,7 @@ pub(super) fn command(config_path: &Path, url: &str, source: Option<&str>, json:
     let Some(runtime) = runtime() else {
         return Exit::Runtime;
     };
-    let now = chrono::Utc::now();
+    let now = Utc::now();
     match runtime.block_on(preview(&fetcher, &url, &src, now)) {
         Ok(report) => {
             if json {

@@ -38,7 +38,7 @@ use crate::render::{self, IndexEntry, OpmlOutline, index_page};
 use crate::store::{SourceState, Store};
 
 /// What the server needs; cloned into the router.
-#[derive(Clone)]
+#[derive(Clone, Debug)]
 pub struct AppState {
     /// The current configuration; a new value (SIGHUP reload) is picked up on the next
     /// request, no restart needed.

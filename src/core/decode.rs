@@ -31,7 +31,7 @@ pub enum EncodingSource {
 #[derive(Debug, Clone)]
 pub struct Decoded {
     pub text: String,
-    pub encoding: &'static encoding_rs::Encoding,
+    pub encoding: &'static Encoding,
     pub source: EncodingSource,
     /// True when malformed byte sequences were replaced by U+FFFD.
     pub had_errors: bool,

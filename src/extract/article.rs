@@ -492,7 +492,7 @@ mod tests {
     fn first_body_image_survives_lazy_image_rewrite() {
         let html = r#"<html><body><table><tr><td class="content"><p>Текст.</p>
             <p><img src="../images/x.jpg" width="200" alt=""></p></td></tr></table></body></html>"#;
-        let url = url::Url::parse("http://x.kz/press/news_1.html").unwrap();
+        let url = Url::parse("http://x.kz/press/news_1.html").unwrap();
         let rules = ArticleRules {
             content: Some(Pick::parse("td.content").unwrap()),
             ..Default::default()

@@ -123,6 +123,14 @@ pub struct Fetcher {
     inner: Arc<Inner>,
 }
 
+impl std::fmt::Debug for Fetcher {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Fetcher")
+            .field("user_agent", &self.inner.user_agent)
+            .finish_non_exhaustive()
+    }
+}
+
 struct Inner {
     user_agent: String,
     connect_timeout: Duration,

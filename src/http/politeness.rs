@@ -62,7 +62,7 @@ impl Fetcher {
         if let Some(due) = last.map(|previous| previous + gap)
             && due > Instant::now()
         {
-            tokio::time::sleep_until(due.into()).await;
+            tokio::time::sleep_until(due).await;
         }
         *last = Some(Instant::now());
     }

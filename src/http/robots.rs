@@ -144,6 +144,7 @@ pub fn robots_url(url: &Url) -> Option<Url> {
 }
 
 /// Rules for an origin and when they were read.
+#[derive(Debug)]
 pub struct Entry {
     pub rules: Arc<Rules>,
     fetched_at: Instant,
@@ -153,7 +154,7 @@ pub struct Entry {
 type Slot = Arc<tokio::sync::Mutex<Option<Entry>>>;
 
 /// In-memory robots.txt cache, shared by all clones of a fetcher.
-#[derive(Default)]
+#[derive(Debug, Default)]
 pub struct RobotsCache {
     slots: Mutex<HashMap<String, Slot>>,
 }

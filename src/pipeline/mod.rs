@@ -78,6 +78,7 @@ impl std::fmt::Debug for RunOptions {
 /// client, the store, and what the runs have learnt about the sources (which way of
 /// reading a WordPress site worked). A reload builds a new pipeline, so that memory
 /// starts afresh with the new configuration.
+#[derive(Debug)]
 pub struct Pipeline {
     settings: Settings,
     fetcher: Fetcher,

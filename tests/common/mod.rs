@@ -106,7 +106,7 @@ struct Shared {
     /// Notified whenever `log` grows.
     changed: Condvar,
     /// Responses to paths starting with this prefix are held back this long.
-    delay: Mutex<Option<(String, std::time::Duration)>>,
+    delay: Mutex<Option<(String, Duration)>>,
     /// Faults injected per exact path.
     faults: Mutex<HashMap<String, Fault>>,
 }
@@ -254,7 +254,7 @@ impl FixtureServer {
     }
 
     /// Holds back every response to a path starting with `prefix` by `delay` (a slow site).
-    pub fn set_delay(&self, prefix: &str, delay: std::time::Duration) {
+    pub fn set_delay(&self, prefix: &str, delay: Duration) {
         if let Ok(mut d) = self.shared.delay.lock() {
             *d = Some((prefix.to_string(), delay));
         }
@@ -470,7 +470,7 @@ async fn serve(State(shared): State<Arc<Shared>>, req: Request) -> Response {
 async fn respond(shared: &Shared, seq: u64, req: Request) -> Response {
     let uri = req.uri().clone();
     // The WebSub hub stub: record the ping (with its form body) and accept it.
-    if req.method() == axum::http::Method::POST && uri.path() == "/hub" {
+    if req.method() == http::Method::POST && uri.path() == "/hub" {
         let headers = req
             .headers()
             .iter()
