@@ -5,7 +5,7 @@
 //!
 //! Each folder of `src/` is one layer. A layer imports only from the layers drawn below it
 //! (never sideways unless an arrow says so, never up), so every layer can be read, built and
-//! tested without the ones above it. `tests/layers.rs` reads `src/` and fails on an import
+//! tested without the ones above it. `tests/it/layers.rs` reads `src/` and fails on an import
 //! that breaks the rule, and on an import cycle between the modules of one folder.
 //!
 //! ```text

@@ -7,13 +7,11 @@
 //! `expected_text.toml` holds the body text a reader sees (no share buttons, ads, related
 //! posts or dates), one `[[article]] id / text` per article.
 
-mod common;
-
 use std::fs;
 use std::path::Path;
 use std::time::Duration;
 
-use common::{FixtureServer, PLACEHOLDER, fixture_dir, load_expected, pressfeed};
+use crate::common::{FixtureServer, PLACEHOLDER, fixture_dir, load_expected, pressfeed};
 use serde::Deserialize;
 
 const MIN_SIMILARITY: f64 = 0.95;
@@ -96,7 +94,7 @@ fn plain(html: &str) -> String {
 fn similarity(a: &str, b: &str) -> f64 {
     let a: Vec<&str> = a.split_whitespace().collect();
     let b: Vec<&str> = b.split_whitespace().collect();
-    common::lcs_ratio(&a, &b)
+    crate::common::lcs_ratio(&a, &b)
 }
 
 struct Item {

@@ -1,12 +1,10 @@
 //! `pressfeed preview URL [--source ID] [--json]` against the fixture sites: listing
 //! detection, every field with its ladder step, date failures, and no writes.
 
-mod common;
-
 use std::path::Path;
 use std::time::Duration;
 
-use common::{FixtureServer, fixture_dir, pressfeed};
+use crate::common::{FixtureServer, fixture_dir, pressfeed};
 use serde_json::Value;
 
 const FORUM: &str =

@@ -5,8 +5,6 @@
 //! to its real `http://127.0.0.1:PORT` in every text response, so fixtures stay portable and
 //! absolute links in them point back at the server.
 
-#![allow(dead_code)] // each test binary uses a different subset
-
 use std::collections::HashMap;
 use std::fs;
 use std::net::SocketAddr;
@@ -37,7 +35,6 @@ pub fn fixture_dir(name: &str) -> PathBuf {
 pub struct RecordedRequest {
     /// Arrival number (from 0, never reused, not reset by `clear_requests`).
     pub seq: u64,
-    pub method: String,
     pub path_and_query: String,
     /// Header names are lower case.
     pub headers: Vec<(String, String)>,
@@ -54,10 +51,7 @@ pub struct RecordedRequest {
 pub struct RecordedResponse {
     /// The [`RecordedRequest::seq`] of the request this answers.
     pub request_seq: u64,
-    pub method: String,
     pub path_and_query: String,
-    pub status: u16,
-    pub at: std::time::Instant,
 }
 
 /// What the fixture server has seen so far, in order: requests as they arrived, responses as
@@ -72,14 +66,6 @@ impl ServerLog {
     /// Requests whose path (query included) satisfies `f`.
     pub fn requests_to(&self, mut f: impl FnMut(&str) -> bool) -> usize {
         self.requests
-            .iter()
-            .filter(|r| f(&r.path_and_query))
-            .count()
-    }
-
-    /// Completed responses whose path (query included) satisfies `f`.
-    pub fn responses_to(&self, mut f: impl FnMut(&str) -> bool) -> usize {
-        self.responses
             .iter()
             .filter(|r| f(&r.path_and_query))
             .count()
@@ -447,7 +433,6 @@ fn extra_headers(file: &Path) -> Vec<(String, String)> {
 
 /// Serves one request and records its response once the handler has produced it.
 async fn serve(State(shared): State<Arc<Shared>>, req: Request) -> Response {
-    let method = req.method().to_string();
     let path_and_query = req
         .uri()
         .path_and_query()
@@ -459,10 +444,7 @@ async fn serve(State(shared): State<Arc<Shared>>, req: Request) -> Response {
     let resp = respond(&shared, seq, req).await;
     shared.record_response(RecordedResponse {
         request_seq: seq,
-        method,
         path_and_query,
-        status: resp.status().as_u16(),
-        at: std::time::Instant::now(),
     });
     resp
 }
@@ -487,7 +469,6 @@ async fn respond(shared: &Shared, seq: u64, req: Request) -> Response {
             .unwrap_or_default();
         shared.record_request(RecordedRequest {
             seq,
-            method: "POST".into(),
             path_and_query: "/hub".into(),
             headers,
             body,
@@ -510,7 +491,6 @@ async fn respond(shared: &Shared, seq: u64, req: Request) -> Response {
         seq,
         body: String::new(),
         at: std::time::Instant::now(),
-        method: req.method().to_string(),
         path_and_query: uri
             .path_and_query()
             .map(|p| p.to_string())

@@ -1,15 +1,13 @@
 //! End-to-end specs for `pressfeed refresh`, `check` and `--help`, run against the real
 //! binary and local fixture sites (tests/fixtures/, served on 127.0.0.1 only).
 
-mod common;
-
 use std::collections::{BTreeSet, HashMap};
 use std::fs;
 use std::path::Path;
 use std::time::{Duration, SystemTime};
 
+use crate::common::{Expected, FixtureServer, fixture_dir, load_expected, pressfeed};
 use chrono::{DateTime, FixedOffset, Utc};
-use common::{Expected, FixtureServer, fixture_dir, load_expected, pressfeed};
 
 /// Exit code for configuration errors (sysexits EX_CONFIG).
 const EX_CONFIG: i32 = 78;
@@ -563,7 +561,7 @@ fn legacy_windows_1251_site_decodes_cleanly() {
 fn bad_config(find: &str, replace: &str) -> (tempfile::TempDir, std::path::PathBuf, usize) {
     let dir = tempfile::tempdir().expect("temp dir");
     // Port 9 (discard) on loopback: if validation wrongly passes, nothing leaves the host.
-    let cfg = common::copy_config(dir.path(), "wp", "http://127.0.0.1:9");
+    let cfg = crate::common::copy_config(dir.path(), "wp", "http://127.0.0.1:9");
     let text = fs::read_to_string(&cfg).expect("config");
     let line = text
         .lines()

@@ -19,7 +19,7 @@ use pressfeed::normalize::normalize;
 use pressfeed::pipeline::feed_meta;
 use pressfeed::render::{FeedModel, atom, json, rss};
 
-const VALID_CONFIG: &str = include_str!("fixtures/wp/config.toml");
+const VALID_CONFIG: &str = include_str!("../fixtures/wp/config.toml");
 
 const GENITIVE: [&str; 12] = [
     "января",

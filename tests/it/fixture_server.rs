@@ -1,12 +1,10 @@
 //! Self-checks of the fixture server and fixture files, so a failing `refresh` test points at
 //! pressfeed, not at the test harness.
 
-mod common;
-
 use std::io::{Read, Write};
 use std::net::TcpStream;
 
-use common::{FixtureServer, fixture_dir, load_expected};
+use crate::common::{FixtureServer, fixture_dir, load_expected};
 
 /// Minimal HTTP/1.1 GET; returns (status, lower-cased headers, body bytes).
 fn get(

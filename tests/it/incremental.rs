@@ -2,12 +2,10 @@
 //! archive with polite spacing, robots.txt, and faults that must leave the last good feeds and
 //! every stored article exactly as they were.
 
-mod common;
-
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use common::{Fault, FixtureServer, fixture_dir, pressfeed};
+use crate::common::{Fault, FixtureServer, fixture_dir, pressfeed};
 
 /// The wp fixture config with test-friendly politeness settings and `extra_source` lines
 /// added to the `[[source]]` table.
@@ -55,7 +53,7 @@ fn refresh(cfg: &Path) -> (i32, String) {
 }
 
 /// Requests the site saw, robots.txt left out.
-fn site_requests(server: &FixtureServer) -> Vec<common::RecordedRequest> {
+fn site_requests(server: &FixtureServer) -> Vec<crate::common::RecordedRequest> {
     server
         .requests()
         .into_iter()

@@ -7,15 +7,13 @@
 //! response was completed), and every kill is checked to have hit a running process: the
 //! exit status must say "killed by SIGKILL", not "exited".
 
-mod common;
-
 use std::collections::BTreeSet;
 use std::os::unix::process::ExitStatusExt as _;
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use common::{FixtureServer, RecordedRequest, ServerLog, fixture_dir, load_expected};
+use crate::common::{FixtureServer, RecordedRequest, ServerLog, fixture_dir, load_expected};
 
 const SIGKILL: i32 = 9;
 

@@ -2,15 +2,13 @@
 //! conditional GET and compression, signals (TERM, HUP), systemd notifications, WebSub pings
 //! and the shipped unit files.
 
-mod common;
-
 use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 
-use common::{FixtureServer, fixture_dir};
+use crate::common::{FixtureServer, fixture_dir};
 
 /// The daemon's stderr as it arrives, and whether it has ended (the process exited).
 #[derive(Default)]

@@ -3,14 +3,12 @@
 //! fixture keeps its expected records in `expected.toml`; records are compared field by field
 //! (title, link and dates exact, body text by similarity).
 
-mod common;
-
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use crate::common::{Fault, FixtureServer, PLACEHOLDER, fixture_dir};
 use chrono::{DateTime, Utc};
-use common::{Fault, FixtureServer, PLACEHOLDER, fixture_dir};
 use pressfeed::config::Config;
 use pressfeed::core::model::StoredArticle;
 use pressfeed::http::Fetcher;
@@ -60,7 +58,7 @@ fn tokens(s: &str) -> Vec<String> {
 /// difflib-style ratio over word tokens: 2·LCS / (|a| + |b|), 1.0 for equal texts.
 fn similarity(a: &str, b: &str) -> f64 {
     let (a, b) = (tokens(a), tokens(b));
-    common::lcs_ratio(&a, &b)
+    crate::common::lcs_ratio(&a, &b)
 }
 
 fn instant(s: &str) -> DateTime<Utc> {
