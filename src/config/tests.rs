@@ -1,3 +1,6 @@
+//! The config parser's cases: a full valid file, then every kind of mistake an admin makes,
+//! each checked for its exact `file:line:column: key: message`.
+
 use super::span::line_col;
 use super::*;
 

@@ -9,7 +9,7 @@ use std::sync::LazyLock;
 use scraper::{ElementRef, Html, Selector};
 use url::Url;
 
-use super::body::{clean_body, zero_config_body};
+use super::body::{Body, clean_body, zero_config_body};
 use super::html::{first_article_text, in_chrome, pick_image, sel};
 use super::nesting::cap_nesting;
 use super::readable;
@@ -53,9 +53,9 @@ pub fn extract_article(html: &str, page_url: &Url, rules: &ArticleRules) -> RawA
         (fields, page.image_steps(&mut trace))
     };
     let (content_html, first_body_image) = match body(&mut doc, html, page_url, rules) {
-        Some(((content, img), step)) => {
-            trace.provenance.push(("content", step));
-            (Some(content), img)
+        Some(b) => {
+            trace.provenance.push(("content", b.step));
+            (Some(b.html), b.first_image)
         }
         None => (None, None),
     };
@@ -398,16 +398,10 @@ impl<'d> Page<'d> {
 
 /// The body: the configured container, else a known theme container, else (or when that
 /// container holds much less text than the readability result) readability.
-#[allow(clippy::type_complexity)]
-fn body(
-    doc: &mut Html,
-    html: &str,
-    page_url: &Url,
-    rules: &ArticleRules,
-) -> Option<((String, Option<String>), String)> {
+fn body(doc: &mut Html, html: &str, page_url: &Url, rules: &ArticleRules) -> Option<Body> {
     match &rules.content {
         Some(p) => doc.select(&p.selector).next().map(|e| e.id()).map(|id| {
-            (
+            Body::new(
                 clean_body(doc, id, &rules.remove),
                 selector_step(&rules.content),
             )

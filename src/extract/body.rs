@@ -81,33 +81,52 @@ pub(super) const CONTAINER_MIN_SHARE: f64 = 0.5;
 /// Text length from which a known theme container is trusted without asking readability.
 pub(super) const CONTAINER_TRUSTED_CHARS: usize = 2000;
 
+/// An article body as found: its HTML (cleaned, not yet sanitized), its first real image,
+/// and the step that found it (for `preview`).
+#[derive(Debug)]
+pub(super) struct Body {
+    pub(super) html: String,
+    pub(super) first_image: Option<String>,
+    pub(super) step: String,
+}
+
+impl Body {
+    pub(super) fn new((html, first_image): (String, Option<String>), step: String) -> Body {
+        Body {
+            html,
+            first_image,
+            step,
+        }
+    }
+}
+
 /// The body when no content selector is configured: a known theme container, unless it is
 /// missing or much shorter than what readability finds.
-#[allow(clippy::type_complexity)]
 pub(super) fn zero_config_body(
     doc: &mut Html,
     html: &str,
     page_url: &Url,
     remove: &[Pick],
-) -> Option<((String, Option<String>), String)> {
+) -> Option<Body> {
     let container = CONTENT_FALLBACK.iter().find_map(|(css, s)| {
         doc.select(s)
             .find(|e| !in_chrome(*e))
             .map(|e| (e.id(), *css))
     });
-    let from_container =
-        container.map(|(id, css)| (clean_body(doc, id, remove), format!("container {css}")));
+    let from_container = container
+        .map(|(id, css)| Body::new(clean_body(doc, id, remove), format!("container {css}")));
     // A container this long cannot be "much shorter" than any plausible article, so the
     // second parse readability costs is skipped.
     if let Some(c) = &from_container
-        && text_chars(&c.0.0) >= CONTAINER_TRUSTED_CHARS
+        && text_chars(&c.html) >= CONTAINER_TRUSTED_CHARS
     {
         return from_container;
     }
-    let readable = readable_body(html, page_url, remove).map(|r| (r, "readability".to_string()));
+    let readable =
+        readable_body(html, page_url, remove).map(|r| Body::new(r, "readability".to_string()));
     match (from_container, readable) {
         (Some(c), Some(r)) => {
-            let (cn, rn) = (text_chars(&c.0.0), text_chars(&r.0.0));
+            let (cn, rn) = (text_chars(&c.html), text_chars(&r.html));
             if (cn as f64) < CONTAINER_MIN_SHARE * rn as f64 {
                 Some(r)
             } else {

@@ -1,3 +1,6 @@
+//! The fetcher against small axum servers on 127.0.0.1: decoding, conditional GET, size caps,
+//! timeouts (on the paused clock), content types, redirects, per-host limits.
+
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
