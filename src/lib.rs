@@ -3,35 +3,31 @@
 //!
 //! # Layers
 //!
-//! Each folder of `src/` is one layer. A layer imports only from the layers drawn below it
-//! (never sideways unless an arrow says so, never up), so every layer can be read, built and
-//! tested without the ones above it. `tests/it/layers.rs` reads `src/` and fails on an import
-//! that breaks the rule, and on an import cycle between the modules of one folder.
+//! Each folder of `src/` is one layer, drawn here from the top. A layer imports only what
+//! the table allows, always layers drawn lower, so every layer can be read, built and
+//! tested without the ones above it. `tests/it/layers.rs` reads `src/` and fails on an
+//! import that breaks the rule, and on an import cycle between the modules of one folder.
 //!
 //! ```text
-//!  app        cli, daemon, serve, preview, lock, metrics, exit codes     (nothing imports app)
-//!   │
-//!  pipeline   one run of one source: listing walk, article fetches, API walks, run report
-//!   │
-//!  sources    JSON APIs, WordPress REST, sitemaps                 store     render
-//!   │                                                            (SQLite)  (rss, atom, json,
-//!  http ─ extract ─ normalize     (side by side, not each other)            opml, index page)
-//!   │        │          │                                          │          │
-//!  config ───┴──────────┘          raw TOML → validated Config     │          │
-//!   │                                                              │          │
-//!  core       model values, text, dates, decode, selectors (Pick), JSON paths and URL
-//!             templates, URL canonicalization, schedules: imports nothing of ours
+//!  app                         cli, commands, daemon, serve, preview, lock, metrics, exits
+//!  pipeline                    one run of one source: listing walk, articles, API walks
+//!  sources                     JSON APIs, WordPress REST, sitemaps
+//!  http · extract · normalize  fetching · HTML → raw article · raw → clean article
+//!  config                      TOML → validated Config
+//!  store · render              SQLite · RSS, Atom, JSON Feed, OPML, index page
+//!  core                        model values, text, dates, decode, selectors, JSON paths,
+//!                              URL canonicalization, cron schedules
 //! ```
 //!
 //! | layer | may import |
 //! |---|---|
-//! | [`core`] | nothing of ours |
-//! | [`config`] | core |
-//! | [`http`], [`extract`], [`normalize`] | config, core |
-//! | [`store`], [`render`] | core |
+//! | [`app`] | everything; nothing imports it |
+//! | [`pipeline`] | every layer but app |
 //! | [`sources`] | http, extract, normalize, config, core |
-//! | [`pipeline`] | every layer above but app |
-//! | [`app`] | everything |
+//! | [`http`], [`extract`], [`normalize`] | config, core (not each other) |
+//! | [`store`], [`render`] | core |
+//! | [`config`] | core |
+//! | [`core`] | nothing of ours |
 //!
 //! # Data flow
 //!
