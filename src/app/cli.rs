@@ -8,6 +8,7 @@ use clap::{Parser, Subcommand};
 
 use super::exit::Exit;
 use super::{commands, daemon, preview};
+use crate::config::Config;
 use crate::pipeline::RunOptions;
 
 /// Turns press-service websites that publish no feed into RSS 2.0, Atom 1.0 and JSON Feed.
@@ -79,34 +80,34 @@ pub enum Command {
     },
 }
 
-/// Runs the parsed command.
+/// Runs the parsed command. Every command but `preview` needs a valid configuration first.
 pub fn run(cli: Cli) -> Exit {
-    if let Command::Preview { url, source, json } = &cli.command {
-        return preview::command(&cli.config, url, source.as_deref(), *json);
-    }
-    let config = match commands::load(&cli.config) {
-        Ok(c) => c,
-        Err(e) => return e,
+    let configured = |command: &dyn Fn(Config) -> Exit| match commands::load(&cli.config) {
+        Ok(config) => command(config),
+        Err(exit) => exit,
     };
     match &cli.command {
-        Command::Check => commands::check(&config),
+        Command::Check => configured(&|c| commands::check(&c)),
         Command::Refresh {
             sources,
             refetch,
             strict,
-        } => {
+        } => configured(&|c| {
             let opts = RunOptions {
                 refetch: *refetch,
                 ..RunOptions::default()
             };
-            commands::block_on(commands::refresh(&config, sources, &opts, *strict))
-        }
+            commands::block_on(commands::refresh(&c, sources, &opts, *strict))
+        }),
         Command::Backfill { source, pages } => {
-            commands::block_on(commands::backfill(&config, source, *pages as usize))
+            configured(&|c| commands::block_on(commands::backfill(&c, source, *pages as usize)))
         }
-        Command::Status => commands::status(&config),
-        Command::Run => commands::block_on(daemon::run(cli.config.clone(), config)),
-        Command::Render { sources } => commands::render(&config, sources),
-        Command::Preview { .. } => Exit::Runtime,
+        Command::Status => configured(&|c| commands::status(&c)),
+        Command::Run => configured(&|c| commands::block_on(daemon::run(cli.config.clone(), c))),
+        Command::Render { sources } => configured(&|c| commands::render(&c, sources)),
+        // The config file is optional here: without --source it only lends HTTP settings.
+        Command::Preview { url, source, json } => {
+            preview::command(&cli.config, url, source.as_deref(), *json)
+        }
     }
 }
