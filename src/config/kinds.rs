@@ -7,6 +7,7 @@ use url::Url;
 use super::ConfigError;
 use super::raw::RawJson;
 use super::span::Ctx;
+use super::telegram;
 use super::values::http_url;
 use crate::core::jsonpath::{JsonPath, Template};
 
@@ -18,6 +19,8 @@ pub enum SourceKind {
     Html,
     /// A JSON API (`[source.json]`).
     Json,
+    /// A public Telegram channel's web preview (`https://t.me/s/<channel>`).
+    Telegram,
 }
 
 /// Whether to prefer a detected WordPress REST API over scraping.
@@ -68,20 +71,25 @@ impl JsonRules {
 }
 
 impl Ctx<'_> {
+    /// The source's kind: as written, else Telegram when every listing URL is a channel's
+    /// web preview on t.me or telegram.me, else HTML.
     pub(super) fn kind(
         &self,
         v: Option<Spanned<String>>,
+        listing_urls: Option<&Spanned<Vec<Spanned<String>>>>,
         key: &str,
     ) -> Result<SourceKind, ConfigError> {
         match v {
+            None if telegram::detected(listing_urls) => Ok(SourceKind::Telegram),
             None => Ok(SourceKind::Html),
             Some(v) => match v.get_ref().trim() {
                 "html" => Ok(SourceKind::Html),
                 "json" => Ok(SourceKind::Json),
+                "telegram" => Ok(SourceKind::Telegram),
                 other => Err(self.err(
                     v.span(),
                     key,
-                    format!("unknown kind {other:?}, expected \"html\" or \"json\""),
+                    format!("unknown kind {other:?}, expected \"html\", \"json\" or \"telegram\""),
                 )),
             },
         }

@@ -8,7 +8,7 @@
 //! Files: `raw` (the structs as deserialized), `span` (the validation context and TOML
 //! positions), `settings` (`[settings]`), `source` (one `[[source]]`), `kinds` (`kind`,
 //! `wordpress`, `[source.json]`), `twins` (`[source.languages]`), `values` (checks shared
-//! by all of them).
+//! by all of them), `telegram` (Telegram channel URLs).
 //!
 //! Layer: imports only `core`; it knows nothing of HTTP clients or HTML documents.
 
@@ -27,12 +27,14 @@ mod raw;
 mod settings;
 mod source;
 mod span;
+mod telegram;
 mod twins;
 mod values;
 
 pub use kinds::{JsonRules, SourceKind, WordPressMode};
 use raw::RawConfig;
 use span::Ctx;
+pub use telegram::telegram_channel;
 
 /// A configuration error; `Display` is the whole message an admin sees, e.g.
 /// `config.toml:12:11: source[0].timezone: unknown time zone "Asia/Almatty"`.

@@ -61,10 +61,16 @@ impl Table<'_, '_> {
             .unwrap_or_else(|| title.clone());
         let language = self.language(raw.language)?;
         let timezone = self.timezone(raw.timezone)?;
-        let kind = self.ctx.kind(raw.kind, &self.key("kind"))?;
+        let kind = self
+            .ctx
+            .kind(raw.kind, raw.listing_urls.as_ref(), &self.key("kind"))?;
         let wordpress = self.ctx.wordpress(raw.wordpress, &self.key("wordpress"))?;
         let (listing_urls, json) = self.urls(kind, raw.listing_urls, raw.json, &language)?;
-        let site_url = self.site_url(raw.site_url, &listing_urls[0])?;
+        let site_url = match kind {
+            // The channel's own page, not t.me's home page.
+            SourceKind::Telegram if raw.site_url.is_none() => listing_urls[0].clone(),
+            _ => self.site_url(raw.site_url, &listing_urls[0])?,
+        };
         let schedule = self.schedule(raw.schedule)?;
         let items = self
             .ctx
@@ -191,6 +197,20 @@ impl Table<'_, '_> {
                 }
                 let urls = listing_urls.ok_or_else(|| self.missing("listing_urls"))?;
                 Ok((self.ctx.url_list(urls, &self.key("listing_urls"))?, None))
+            }
+            SourceKind::Telegram => {
+                if json.is_some() {
+                    return Err(self.err(
+                        self.span.clone(),
+                        "json",
+                        "[source.json] is only used with kind = \"json\"",
+                    ));
+                }
+                let urls = listing_urls.ok_or_else(|| self.missing("listing_urls"))?;
+                Ok((
+                    self.ctx.telegram_urls(urls, &self.key("listing_urls"))?,
+                    None,
+                ))
             }
             SourceKind::Json => {
                 let fallback = listing_urls

@@ -92,6 +92,17 @@ impl Table<'_, '_> {
                 })?;
                 s.listing_urls = self.ctx.url_list(urls, &tk("listing_urls"))?;
             }
+            SourceKind::Telegram => {
+                let urls = twin.listing_urls.ok_or_else(|| {
+                    self.ctx.err(
+                        twin_span.clone(),
+                        tk("listing_urls"),
+                        "missing required key",
+                    )
+                })?;
+                s.listing_urls = self.ctx.telegram_urls(urls, &tk("listing_urls"))?;
+                s.site_url = s.listing_urls[0].clone();
+            }
             SourceKind::Json => {
                 let own = twin
                     .listing_urls

@@ -5,7 +5,7 @@
 //! (the article body and its cleaning), `structured` (JSON-LD and `<meta>`), `html`
 //! (shared helpers), `nesting` (the depth cap applied before parsing), `discover`
 //! (zero-config article links), `readable` (zero-config main content, boilerplate text,
-//! signature lines).
+//! signature lines), `telegram` (Telegram channel previews: messages, titles, paging).
 //!
 //! Layer: imports `config` and `core`.
 
@@ -17,6 +17,7 @@ mod listing;
 mod nesting;
 pub mod readable;
 mod structured;
+pub mod telegram;
 
 pub use article::extract_article;
 pub use body::readable_body;

@@ -235,7 +235,7 @@ async fn walk(ctx: &RunCtx<'_>, state: &mut RunState, walker: &Walker<'_>, probe
 }
 
 /// Stores the items of one API page; returns how many were unknown to the store.
-async fn process_items(
+pub(super) async fn process_items(
     ctx: &RunCtx<'_>,
     state: &mut RunState,
     rules: Option<&JsonRules>,

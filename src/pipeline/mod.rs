@@ -9,8 +9,8 @@
 //!
 //! Files: `walk` (listing pages: read, triage), `articles` (fetch, extract, normalize and
 //! store the queued articles), `api` (JSON and WordPress REST walks, and which way of
-//! reading a source worked), `feeds` (rendering from the store), `selectors` (selector
-//! drift), `report` ([`RunReport`]).
+//! reading a source worked), `telegram` (Telegram channel walks), `feeds` (rendering from
+//! the store), `selectors` (selector drift), `report` ([`RunReport`]).
 //!
 //! Layer: may import every layer but `app`.
 
@@ -21,7 +21,7 @@ use std::time::Instant;
 use chrono::{DateTime, Utc};
 use url::Url;
 
-use crate::config::{Settings, Source};
+use crate::config::{Settings, Source, SourceKind};
 use crate::core::model::{Listing, Validators};
 use crate::http::{Fetcher, Outcome};
 use crate::store::Store;
@@ -31,6 +31,7 @@ mod articles;
 mod feeds;
 mod report;
 mod selectors;
+mod telegram;
 mod walk;
 
 pub use feeds::{RenderSourceError, feed_meta, render_source};
@@ -229,6 +230,9 @@ fn lock(store: &SharedStore) -> MutexGuard<'_, Store> {
 async fn read_everything(ctx: &RunCtx<'_>, state: &mut RunState) {
     // API pages carry whole articles; the HTML walk then has nothing to do, or reuses the
     // page WordPress detection fetched.
+    if ctx.source.kind == SourceKind::Telegram {
+        return telegram::run(ctx, state).await;
+    }
     let html_listings: &[Url] = match api::run_api(ctx, state).await {
         api::ApiRun::NotServed => &ctx.source.listing_urls,
         api::ApiRun::Served { any_page_ok } => {
