@@ -65,6 +65,17 @@ pub fn to_item(m: TelegramMessage, source: &Source) -> ApiItem {
         h.update(part.as_bytes());
         h.update([0u8]);
     }
+    let mut provenance = vec![
+        ("title", "first line of the message text".to_string()),
+        ("canonical", "data-post permalink".to_string()),
+        ("content", "message text".to_string()),
+    ];
+    if m.author.is_some() {
+        provenance.push(("author", "post signature".into()));
+    }
+    if m.image.is_some() {
+        provenance.push(("image", "message photo or video thumbnail".into()));
+    }
     let raw = RawArticle {
         url: Some(m.link.clone()),
         canonical: Some(m.link.to_string()),
@@ -81,10 +92,7 @@ pub fn to_item(m: TelegramMessage, source: &Source) -> ApiItem {
         author: m.author,
         image: m.image,
         language: Some(source.language.clone()),
-        provenance: vec![
-            ("title", "first line of the message text".into()),
-            ("content", "message text".into()),
-        ],
+        provenance,
         ..RawArticle::default()
     };
     ApiItem {

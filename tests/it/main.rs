@@ -17,4 +17,5 @@ mod refresh;
 mod resource_bounds;
 mod serve;
 mod sources;
+mod telegram;
 mod zeroconf;

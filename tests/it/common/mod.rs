@@ -363,7 +363,8 @@ fn status(code: StatusCode, body: &'static str) -> Response {
 }
 
 /// Maps `/a/b/` to `a/b/index.html` (or `a/b/amp.html` for `?amp=1`), `/a/x.html` to itself,
-/// `/a/b?k=v&j=w` to `a/b/j=w&k=v.json` when that file exists; refuses `..`.
+/// `/a/b?k=v&j=w` to `a/b/j=w&k=v.json` (or `.html`) and `/a/b` to `a/b.html` when that file
+/// exists; refuses `..`.
 fn resolve(root: &Path, path: &str, query: Option<&str>) -> Result<PathBuf, Box<Response>> {
     let mut rel = PathBuf::new();
     for part in path.trim_start_matches('/').split('/') {
@@ -382,12 +383,22 @@ fn resolve(root: &Path, path: &str, query: Option<&str>) -> Result<PathBuf, Box<
     let full = root.join(&rel);
     // API answers: `/wp-json/wp/v2/posts?page=2&per_page=3` is served from
     // `wp-json/wp/v2/posts/page=2&per_page=3.json` (pairs sorted, as sent), when that exists.
+    // Telegram previews page the same way: `/s/chan?before=9` from `s/chan/before=9.html`.
     if let Some(q) = query {
         let mut pairs: Vec<&str> = q.split('&').filter(|p| !p.is_empty()).collect();
         pairs.sort_unstable();
-        let name = format!("{}.json", pairs.join("&"));
-        if !name.contains(['/', '\\']) && full.join(&name).is_file() {
-            return Ok(full.join(name));
+        for ext in ["json", "html"] {
+            let name = format!("{}.{ext}", pairs.join("&"));
+            if !name.contains(['/', '\\']) && full.join(&name).is_file() {
+                return Ok(full.join(name));
+            }
+        }
+    }
+    // Slash-less pages that are not folders (`/s/chan`) from `s/chan.html`.
+    if !path.ends_with('/') && !rel.as_os_str().is_empty() {
+        let page = full.with_extension("html");
+        if full.extension().is_none() && page.is_file() {
+            return Ok(page);
         }
     }
     let amp = query.is_some_and(|q| q.split('&').any(|kv| kv == "amp=1" || kv == "amp"));
