@@ -37,6 +37,7 @@ use url::Url;
 
 use super::commands::{load, runtime};
 use super::exit::Exit;
+use super::preview_telegram;
 use crate::config::{Config, ConfigError, Source, SourceKind};
 use crate::core::dates::parse_date;
 use crate::core::model::{DateCandidate, RawArticle};
@@ -107,10 +108,10 @@ pub async fn preview(
     source: &Source,
     now: DateTime<Utc>,
 ) -> Result<Value, PreviewError> {
-    if source.kind == SourceKind::Telegram {
-        return super::preview_telegram::preview(fetcher, url, source, now).await;
-    }
     let (final_url, html) = fetch(fetcher, url, source).await?;
+    if source.kind == SourceKind::Telegram {
+        return Ok(sorted(preview_telegram::report(&html, url, source, now)));
+    }
     let listing = extract_listing(&html, &final_url, &source.listing);
     let is_listing = !declares_article(&html) && listing.items.len() >= LISTING_MIN_ITEMS;
     let (kind, listing_json, article) = if is_listing {
@@ -153,7 +154,7 @@ fn step_of(raw: &RawArticle, field: &str) -> Option<String> {
 }
 
 /// The first date candidate that parses, and the ones before it that did not.
-pub(super) fn pick_date(
+fn pick_date(
     cands: &[DateCandidate],
     tz: Tz,
     now: DateTime<Utc>,
@@ -173,7 +174,7 @@ pub(super) fn pick_date(
     (None, failed)
 }
 
-pub(super) fn field(value: Value, step: Option<String>) -> Value {
+fn field(value: Value, step: Option<String>) -> Value {
     let step = if value.is_null() { None } else { step };
     json!({ "value": value, "step": step })
 }
@@ -258,7 +259,7 @@ fn article_report(html: &str, page_url: &Url, source: &Source, now: DateTime<Utc
 
 /// The same value with every object's keys in sorted order (whatever serde_json's map
 /// keeps), so the JSON output is byte-stable.
-pub(super) fn sorted(v: Value) -> Value {
+fn sorted(v: Value) -> Value {
     match v {
         Value::Object(m) => {
             let mut entries: Vec<(String, Value)> = m.into_iter().collect();

@@ -1,47 +1,29 @@
 //! `pressfeed preview` of a Telegram source: the channel page read as the pipeline reads it
 //! (one entry per message that makes an item, newest first, and the page of older messages
 //! as `next`), then the newest message shown field by field. Same JSON shape as every
-//! other preview (see `preview`).
+//! other preview (see `preview`, which fetches the page and sorts the keys).
 
 use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
 use url::Url;
 
-use super::preview::{PreviewError, field, pick_date, sorted};
 use crate::config::Source;
+use crate::core::dates::parse_date;
 use crate::core::model::RawArticle;
-use crate::http::{Fetcher, Outcome, RequestPolicy};
 use crate::normalize::{normalize, plain_text, sanitize_html};
-use crate::sources::telegram::{TelegramError, parse_page};
+use crate::sources::telegram::parse_page;
 
-/// Fetches one channel page and builds the preview report.
-pub(super) async fn preview(
-    fetcher: &Fetcher,
-    url: &Url,
-    source: &Source,
-    now: DateTime<Utc>,
-) -> Result<Value, PreviewError> {
-    let html = match fetcher
-        .get_html_for(url, None, RequestPolicy::for_source(source))
-        .await?
-    {
-        Outcome::Fetched(page) => page.text,
-        Outcome::NotModified => {
-            return Err(PreviewError::NotModified {
-                url: url.to_string(),
-            });
-        }
-    };
-    let page = match parse_page(&html, url, source) {
+/// The preview report of one fetched channel page.
+pub(super) fn report(html: &str, url: &Url, source: &Source, now: DateTime<Utc>) -> Value {
+    let page = match parse_page(html, url, source) {
         Ok(p) => p,
-        Err(TelegramError::Fetch(e)) => return Err(e.into()),
         Err(e) => {
-            return Ok(sorted(json!({
+            return json!({
                 "url": url.as_str(),
                 "kind": "listing",
                 "listing": { "url": url.as_str(), "items": [], "next": null },
                 "article": { "url": url.as_str(), "error": e.to_string() },
-            })));
+            });
         }
     };
     let items: Vec<Value> = page
@@ -57,7 +39,7 @@ pub(super) async fn preview(
         .first()
         .map(|i| message_report(&i.raw, source, now))
         .unwrap_or(Value::Null);
-    Ok(sorted(json!({
+    json!({
         "url": url.as_str(),
         "kind": "listing",
         "listing": {
@@ -66,7 +48,12 @@ pub(super) async fn preview(
             "next": page.before.as_ref().map(Url::as_str),
         },
         "article": article,
-    })))
+    })
+}
+
+fn field(value: Value, step: Option<String>) -> Value {
+    let step = if value.is_null() { None } else { step };
+    json!({ "value": value, "step": step })
 }
 
 fn step(raw: &RawArticle, name: &str) -> Option<String> {
@@ -81,7 +68,8 @@ fn message_report(raw: &RawArticle, source: &Source, now: DateTime<Utc>) -> Valu
     let Some(page_url) = raw.url.clone() else {
         return Value::Null;
     };
-    let (published, failed) = pick_date(&raw.published, source.timezone, now);
+    let date = raw.published.first();
+    let published = date.and_then(|d| parse_date(&d.text, source.timezone, now));
     let body = raw
         .content_html
         .as_deref()
@@ -95,8 +83,8 @@ fn message_report(raw: &RawArticle, source: &Source, now: DateTime<Utc>) -> Valu
         "title": field(json!(n.as_ref().map(|a| a.title.clone())), step(raw, "title")),
         "canonical_url": field(json!(n.as_ref().map(|a| a.url.to_string())), step(raw, "canonical")),
         "published": field(
-            json!(published.as_ref().map(|p| p.0.clone())),
-            published.map(|p| p.1),
+            json!(published.map(|p| p.with_timezone(&source.timezone).to_rfc3339())),
+            date.map(|d| d.origin.to_string()),
         ),
         "modified": field(Value::Null, None),
         "author": field(json!(raw.author), step(raw, "author")),
@@ -112,9 +100,10 @@ fn message_report(raw: &RawArticle, source: &Source, now: DateTime<Utc>) -> Valu
             step(raw, "content"),
         ),
     });
-    let failures: Vec<Value> = failed
-        .iter()
+    let failures: Vec<Value> = date
+        .filter(|_| published.is_none())
         .map(|c| json!({ "field": "published", "text": c.text, "origin": c.origin }))
+        .into_iter()
         .collect();
     json!({
         "url": page_url.as_str(),
