@@ -112,6 +112,7 @@ fn origin(url: &Url) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::config::{Config, SourceKind};
 
     fn u(s: &str) -> Url {
         Url::parse(s).unwrap()
@@ -159,5 +160,72 @@ mod tests {
         let e = preview_url(u("https://t.me/GenPr")).unwrap_err();
         assert!(e.contains("https://t.me/s/GenPr"), "{e}");
         assert!(preview_url(u("https://t.me/s/GenPr?before=5")).is_err());
+    }
+
+    fn load(text: &str) -> Result<Config, ConfigError> {
+        Config::parse(text, std::path::Path::new("config.toml"))
+    }
+
+    fn load_err(text: &str) -> String {
+        load(text).map(|_| ()).unwrap_err().to_string()
+    }
+
+    const CHANNEL: &str = "[[source]]\nid = \"genpr\"\ntitle = \"ГП\"\n\
+                           listing_urls = [\"https://t.me/s/GenPr\"]\n";
+
+    #[test]
+    fn a_t_me_preview_url_makes_a_telegram_source_without_kind() {
+        let c = load(CHANNEL).unwrap();
+        let s = &c.sources[0];
+        assert_eq!(s.kind, SourceKind::Telegram);
+        assert_eq!(s.site_url.as_str(), "https://t.me/s/GenPr");
+        assert_eq!(s.listing_urls[0].as_str(), "https://t.me/s/GenPr");
+
+        let other = CHANNEL.replace("https://t.me/s/GenPr", "https://example.kz/s/GenPr");
+        assert_eq!(load(&other).unwrap().sources[0].kind, SourceKind::Html);
+        let mixed = CHANNEL.replace("GenPr\"]", "GenPr\", \"https://example.kz/news/\"]");
+        assert_eq!(load(&mixed).unwrap().sources[0].kind, SourceKind::Html);
+    }
+
+    #[test]
+    fn kind_telegram_takes_any_host_with_the_preview_path() {
+        let text = CHANNEL.replace(
+            "listing_urls = [\"https://t.me/s/GenPr\"]",
+            "kind = \"telegram\"\nlisting_urls = [\"http://127.0.0.1:8080/s/pressfix\"]\n\
+             [source.languages]\nkk = { listing_urls = [\"http://127.0.0.1:8080/s/pressfix_kz\"] }",
+        );
+        let c = load(&text).unwrap();
+        assert_eq!(c.sources.len(), 2);
+        assert!(c.sources.iter().all(|s| s.kind == SourceKind::Telegram));
+        assert_eq!(
+            c.sources[1].site_url.as_str(),
+            "http://127.0.0.1:8080/s/pressfix_kz"
+        );
+    }
+
+    #[test]
+    fn bad_channel_urls_fail_at_load_with_their_place() {
+        let text = CHANNEL.replace("s/GenPr", "s/Gen-Pr");
+        let e = load_err(&text);
+        assert!(
+            e.starts_with("config.toml:4:17: source[0].listing_urls[0]: invalid Telegram channel name \"Gen-Pr\""),
+            "{e}"
+        );
+        let text = CHANNEL.replace(
+            "listing_urls = [\"https://t.me/s/GenPr\"]",
+            "kind = \"telegram\"\nlisting_urls = [\"https://t.me/GenPr\"]",
+        );
+        let e = load_err(&text);
+        assert!(
+            e.starts_with("config.toml:5:17: source[0].listing_urls[0]: https://t.me/GenPr is not a channel's web preview")
+                && e.contains("https://t.me/s/GenPr"),
+            "{e}"
+        );
+        let text = format!("{CHANNEL}kind = \"telegram\"\n[source.json]\nurl = \"x\"\n");
+        let e = load_err(&text);
+        assert!(
+            e.contains("[source.json] is only used with kind = \"json\""),
+            "{e}"
+        );
     }
 }
