@@ -372,8 +372,7 @@ fn shorten(line: &str) -> String {
     if line.chars().count() <= TITLE_MAX_CHARS {
         return line.to_string();
     }
-    let mut chars = line.char_indices().peekable();
-    while let Some((i, c)) = chars.next() {
+    for (i, c) in line.char_indices() {
         if !matches!(c, '.' | '!' | '?' | '…') {
             continue;
         }
