@@ -70,6 +70,8 @@ fn message_report(raw: &RawArticle, source: &Source, now: DateTime<Utc>) -> Valu
     };
     let date = raw.published.first();
     let published = date.and_then(|d| parse_date(&d.text, source.timezone, now));
+    let edit = raw.modified.first();
+    let modified = edit.and_then(|d| parse_date(&d.text, source.timezone, now));
     let body = raw
         .content_html
         .as_deref()
@@ -86,7 +88,10 @@ fn message_report(raw: &RawArticle, source: &Source, now: DateTime<Utc>) -> Valu
             json!(published.map(|p| p.with_timezone(&source.timezone).to_rfc3339())),
             date.map(|d| d.origin.to_string()),
         ),
-        "modified": field(Value::Null, None),
+        "modified": field(
+            json!(modified.map(|p| p.with_timezone(&source.timezone).to_rfc3339())),
+            edit.map(|d| d.origin.to_string()),
+        ),
         "author": field(json!(raw.author), step(raw, "author")),
         "categories": field(Value::Null, None),
         "image": field(
@@ -100,11 +105,13 @@ fn message_report(raw: &RawArticle, source: &Source, now: DateTime<Utc>) -> Valu
             step(raw, "content"),
         ),
     });
-    let failures: Vec<Value> = date
-        .filter(|_| published.is_none())
-        .map(|c| json!({ "field": "published", "text": c.text, "origin": c.origin }))
-        .into_iter()
-        .collect();
+    let failures: Vec<Value> = [
+        ("published", date.filter(|_| published.is_none())),
+        ("modified", edit.filter(|_| modified.is_none())),
+    ]
+    .into_iter()
+    .filter_map(|(name, c)| c.map(|c| json!({ "field": name, "text": c.text, "origin": c.origin })))
+    .collect();
     json!({
         "url": page_url.as_str(),
         "error": error,

@@ -33,6 +33,8 @@ pub struct TelegramMessage {
     pub link: Url,
     /// The `datetime` of the message's time (UTC, RFC 3339 as Telegram writes it).
     pub date: Option<String>,
+    /// The time of an "edited" mark that states one (a bare mark states none).
+    pub edited: Option<String>,
     pub title: String,
     /// The message text as HTML: paragraphs and line breaks, absolute links, emoji as
     /// characters; nothing else of the bubble.
@@ -60,6 +62,9 @@ static MESSAGE: LazyLock<Selector> = LazyLock::new(|| sel("div.tgme_widget_messa
 static TEXT: LazyLock<Selector> = LazyLock::new(|| sel(".tgme_widget_message_text"));
 static DATE: LazyLock<Selector> = LazyLock::new(|| sel(".tgme_widget_message_date time[datetime]"));
 static ANY_TIME: LazyLock<Selector> = LazyLock::new(|| sel("time[datetime]"));
+static EDITED: LazyLock<Selector> = LazyLock::new(|| {
+    sel(".tgme_widget_message_edited[datetime], .tgme_widget_message_edited time[datetime]")
+});
 static PICTURE: LazyLock<Selector> = LazyLock::new(|| {
     sel(
         ".tgme_widget_message_photo_wrap, .tgme_widget_message_video_thumb, \
@@ -143,11 +148,28 @@ fn read_message(el: ElementRef<'_>, post: &str, page_url: &Url) -> Result<Read, 
         .find_map(|t| t.value().attr("datetime"))
         .map(|d| d.trim().to_string())
         .filter(|d| !d.is_empty());
+    // The mark sits in the message's own footer; a quoted message's mark is not this one's.
+    let edited = el
+        .select(&EDITED)
+        .find(|e| {
+            !e.ancestors()
+                .filter_map(ElementRef::wrap)
+                .take_while(|a| a.id() != el.id())
+                .any(|a| {
+                    a.value()
+                        .classes()
+                        .any(|c| c == "tgme_widget_message_reply")
+                })
+        })
+        .and_then(|e| e.value().attr("datetime"))
+        .map(|d| d.trim().to_string())
+        .filter(|d| !d.is_empty());
     Ok(Read::Item(Box::new(TelegramMessage {
         channel: channel.to_string(),
         id,
         link,
         date,
+        edited,
         title,
         body_html: body_html(text_el, page_url),
         author: own(el, &SIGNATURE)
@@ -456,6 +478,34 @@ mod tests {
             t.ends_with('…') && t.chars().count() <= TITLE_MAX_CHARS,
             "{t}"
         );
+    }
+
+    fn one(html: &str) -> TelegramPage {
+        extract_telegram(html, &Url::parse("https://t.me/s/chan").unwrap())
+    }
+
+    #[test]
+    fn an_edited_mark_gives_a_modification_time_only_when_it_states_one() {
+        let message = |mark: &str| {
+            format!(
+                r#"<div class="tgme_widget_message" data-post="chan/7"><div class="tgme_widget_message_bubble"><div class="tgme_widget_message_text">Текст</div><span class="tgme_widget_message_meta">{mark}<a class="tgme_widget_message_date" href="https://t.me/chan/7"><time datetime="2025-09-01T10:00:00+00:00">15:00</time></a></span></div></div>"#
+            )
+        };
+        let bare = one(&message(
+            r#"<span class="tgme_widget_message_edited">edited</span> "#,
+        ));
+        let plain = one(&message(""));
+        assert_eq!(bare, plain);
+        assert_eq!(
+            bare.messages[0].date.as_deref(),
+            Some("2025-09-01T10:00:00+00:00")
+        );
+        let timed = one(&message(
+            r#"<span class="tgme_widget_message_edited"><time datetime="2025-09-01T12:30:00+00:00">edited 17:30</time></span> "#,
+        ));
+        let m = &timed.messages[0];
+        assert_eq!(m.date.as_deref(), Some("2025-09-01T10:00:00+00:00"));
+        assert_eq!(m.edited.as_deref(), Some("2025-09-01T12:30:00+00:00"));
     }
 
     #[test]

@@ -53,12 +53,14 @@ pub struct TelegramPage {
 
 /// Maps one message to the record the pipeline stores.
 pub fn to_item(m: TelegramMessage, source: &Source) -> ApiItem {
-    // What a reader sees; an "edited" mark alone changes none of it.
+    // What a reader sees, and the time of an edit when the preview states one; a bare
+    // "edited" mark changes none of it.
     let mut h = Sha256::new();
     for part in [
         m.title.as_str(),
         m.body_html.as_str(),
         m.date.as_deref().unwrap_or(""),
+        m.edited.as_deref().unwrap_or(""),
         m.author.as_deref().unwrap_or(""),
         m.image.as_deref().unwrap_or(""),
     ] {
@@ -87,6 +89,14 @@ pub fn to_item(m: TelegramMessage, source: &Source) -> ApiItem {
             .map(|text| DateCandidate {
                 text,
                 origin: "time@datetime",
+            })
+            .collect(),
+        modified: m
+            .edited
+            .into_iter()
+            .map(|text| DateCandidate {
+                text,
+                origin: "edited time@datetime",
             })
             .collect(),
         author: m.author,

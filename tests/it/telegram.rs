@@ -348,6 +348,38 @@ fn an_edited_mark_without_a_time_changes_nothing() {
 }
 
 #[test]
+fn an_edited_mark_with_a_time_dates_the_edit() {
+    let ch = Channel::start();
+    clean(&ch.refresh().0);
+    ch.edit_page_1(|p| {
+        p.replace(
+            "<span class=\"tgme_widget_message_edited\">edited</span>",
+            "<span class=\"tgme_widget_message_edited\"><time datetime=\"2025-09-29T10:00:00+00:00\">\
+             edited 15:00</time></span>",
+        )
+        .replace("Обновлённый график", "Новый график")
+    });
+    let (report, _) = ch.refresh();
+    clean(&report);
+    assert_eq!((report.new, report.updated), (0, 1));
+    let a = &ch.items()[&110];
+    assert_eq!(
+        a.article.published.map(|d| d.to_rfc3339()).as_deref(),
+        Some("2025-09-29T08:10:00+00:00"),
+        "the edit time is no publication time"
+    );
+    assert_eq!(
+        a.article.modified.map(|d| d.to_rfc3339()).as_deref(),
+        Some("2025-09-29T10:00:00+00:00")
+    );
+    assert_eq!(
+        a.updated.to_rfc3339(),
+        "2025-09-29T10:00:00+00:00",
+        "the edit is dated by the preview, not by when pressfeed saw it"
+    );
+}
+
+#[test]
 fn an_edited_text_updates_its_item() {
     let ch = Channel::start();
     clean(&ch.refresh().0);
