@@ -187,18 +187,7 @@ impl Table<'_, '_> {
         language: &str,
     ) -> Result<(Vec<Url>, Option<JsonRules>), ConfigError> {
         match kind {
-            SourceKind::Html => {
-                if json.is_some() {
-                    return Err(self.err(
-                        self.span.clone(),
-                        "json",
-                        "[source.json] is only used with kind = \"json\"",
-                    ));
-                }
-                let urls = listing_urls.ok_or_else(|| self.missing("listing_urls"))?;
-                Ok((self.ctx.url_list(urls, &self.key("listing_urls"))?, None))
-            }
-            SourceKind::Telegram => {
+            SourceKind::Html | SourceKind::Telegram => {
                 if json.is_some() {
                     return Err(self.err(
                         self.span.clone(),
@@ -208,7 +197,7 @@ impl Table<'_, '_> {
                 }
                 let urls = listing_urls.ok_or_else(|| self.missing("listing_urls"))?;
                 Ok((
-                    self.ctx.telegram_urls(urls, &self.key("listing_urls"))?,
+                    self.ctx.page_urls(kind, urls, &self.key("listing_urls"))?,
                     None,
                 ))
             }

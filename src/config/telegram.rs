@@ -6,9 +6,9 @@
 use toml::Spanned;
 use url::Url;
 
-use super::ConfigError;
 use super::span::Ctx;
 use super::values::http_url;
+use super::{ConfigError, SourceKind};
 
 /// Hosts whose `/s/<channel>` pages are Telegram's channel previews.
 const PREVIEW_HOSTS: [&str; 4] = ["t.me", "telegram.me", "www.t.me", "www.telegram.me"];
@@ -59,9 +59,22 @@ pub(super) fn detected(listing_urls: Option<&Spanned<Vec<Spanned<String>>>>) -> 
 }
 
 impl Ctx<'_> {
+    /// The listing URLs of an HTML or a Telegram source.
+    pub(super) fn page_urls(
+        &self,
+        kind: SourceKind,
+        urls: Spanned<Vec<Spanned<String>>>,
+        key: &str,
+    ) -> Result<Vec<Url>, ConfigError> {
+        match kind {
+            SourceKind::Telegram => self.telegram_urls(urls, key),
+            _ => self.url_list(urls, key),
+        }
+    }
+
     /// The listing URLs of a Telegram source: each one a channel preview with a valid
     /// channel name and nothing after it.
-    pub(super) fn telegram_urls(
+    fn telegram_urls(
         &self,
         urls: Spanned<Vec<Spanned<String>>>,
         key: &str,

@@ -82,7 +82,7 @@ impl Table<'_, '_> {
             .filter(|t| t.contains("{lang}"))
             .map(|t| t.replace("{lang}", lang));
         match s.kind {
-            SourceKind::Html => {
+            SourceKind::Html | SourceKind::Telegram => {
                 let urls = twin.listing_urls.ok_or_else(|| {
                     self.ctx.err(
                         twin_span.clone(),
@@ -90,18 +90,11 @@ impl Table<'_, '_> {
                         "missing required key",
                     )
                 })?;
-                s.listing_urls = self.ctx.url_list(urls, &tk("listing_urls"))?;
-            }
-            SourceKind::Telegram => {
-                let urls = twin.listing_urls.ok_or_else(|| {
-                    self.ctx.err(
-                        twin_span.clone(),
-                        tk("listing_urls"),
-                        "missing required key",
-                    )
-                })?;
-                s.listing_urls = self.ctx.telegram_urls(urls, &tk("listing_urls"))?;
-                s.site_url = s.listing_urls[0].clone();
+                s.listing_urls = self.ctx.page_urls(s.kind, urls, &tk("listing_urls"))?;
+                if s.kind == SourceKind::Telegram {
+                    // The twin channel's own page, as for the base source.
+                    s.site_url = s.listing_urls[0].clone();
+                }
             }
             SourceKind::Json => {
                 let own = twin
