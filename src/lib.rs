@@ -11,7 +11,7 @@
 //! ```text
 //!  app                         cli, commands, daemon, serve, preview, lock, metrics, exits
 //!  pipeline                    one run of one source: listing walk, articles, API walks
-//!  sources                     JSON APIs, WordPress REST, sitemaps
+//!  sources                     JSON APIs, WordPress REST, sitemaps, Telegram channels
 //!  http · extract · normalize  fetching · HTML → raw article · raw → clean article
 //!  config                      TOML → validated Config
 //!  store · render              SQLite · RSS, Atom, JSON Feed, OPML, index page
