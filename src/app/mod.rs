@@ -4,11 +4,13 @@
 //!
 //! Layer: the top; it may import every other layer and nothing imports it.
 
+pub mod alerts;
 pub mod cli;
 mod commands;
 pub mod daemon;
 pub mod exit;
 pub mod lock;
 pub mod metrics;
+mod ops;
 pub mod preview;
 pub mod serve;
