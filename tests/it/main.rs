@@ -15,6 +15,7 @@ mod preview;
 mod properties;
 mod refresh;
 mod resource_bounds;
+mod retention;
 mod serve;
 mod sources;
 mod zeroconf;
