@@ -4,6 +4,7 @@
 
 mod common;
 
+mod alerts;
 mod attack_corpus;
 mod crash_safety;
 mod daemon;
