@@ -4,7 +4,7 @@
 
 use std::collections::VecDeque;
 use std::path::Path;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Condvar, Mutex};
 use std::time::Duration;
 
 use axum::extract::State;
@@ -24,6 +24,8 @@ use crate::common::{Fault, FixtureServer, fixture_dir, pressfeed};
 struct Hook {
     received: Mutex<Vec<serde_json::Value>>,
     answers: Mutex<VecDeque<u16>>,
+    /// Notified on every alert received.
+    arrived: Condvar,
 }
 
 async fn receive(State(h): State<Arc<Hook>>, body: String) -> StatusCode {
@@ -31,6 +33,7 @@ async fn receive(State(h): State<Arc<Hook>>, body: String) -> StatusCode {
         .lock()
         .unwrap()
         .push(serde_json::from_str(&body).expect("alert is JSON"));
+    h.arrived.notify_all();
     let code = h.answers.lock().unwrap().pop_front().unwrap_or(200);
     StatusCode::from_u16(code).unwrap()
 }
@@ -66,6 +69,19 @@ impl Stub {
             url: Url::parse(&format!("http://{addr}/hook")).unwrap(),
             hook,
         }
+    }
+
+    /// Blocks until `n` alerts have arrived; `limit` only guards against waiting forever.
+    fn wait_for(&self, n: usize, limit: Duration) {
+        let (got, timeout) = self
+            .hook
+            .arrived
+            .wait_timeout_while(self.hook.received.lock().unwrap(), limit, |r| r.len() < n)
+            .unwrap();
+        assert!(
+            !timeout.timed_out(),
+            "still waiting for {n} alerts: {got:?}"
+        );
     }
 
     fn received(&self) -> Vec<serde_json::Value> {
@@ -242,4 +258,77 @@ async fn a_webhook_that_never_answers_holds_up_neither_a_run_nor_shutdown() {
     assert_eq!(started.elapsed(), Duration::ZERO, "send never waits");
     assert_eq!(n.drain(Duration::from_secs(20)).await, 0);
     assert!(started.elapsed() <= Duration::from_secs(21));
+}
+
+/// A child process killed when the test ends, however it ends.
+struct Reaped(std::process::Child);
+
+impl Drop for Reaped {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// The daemon alerts from its scheduled runs, prunes after them, and exits cleanly with
+/// its alert queue drained.
+#[test]
+fn the_daemon_alerts_failing_and_recovered_and_prunes_after_its_runs() {
+    let server = FixtureServer::start(fixture_dir("wp"));
+    let stub = Stub::start(&[]);
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = alerting_config(&server, &stub, dir.path());
+    let text = std::fs::read_to_string(&cfg).unwrap()
+        .replacen(
+            "[settings]\n",
+            "[settings]\nlisten = \"127.0.0.1:0\"\nschedule_jitter_secs = 0\nshutdown_grace_secs = 2\n",
+            1,
+        )
+        .replacen("[[source]]", "after_failures = 2\n\n[[source]]", 1)
+        .replace("schedule = \"*/30 * * * *\"", "schedule = \"*/1 * * * * *\"")
+        .replace("items = 50\n", "items = 3\nkeep_items = 3\n");
+    std::fs::write(&cfg, text).unwrap();
+    let listing = "/category/genprokuratura/";
+    server.set_fault(listing, Some(Fault::Status(500, Vec::new())));
+
+    let mut daemon = Reaped(
+        std::process::Command::new(env!("CARGO_BIN_EXE_pressfeed"))
+            .arg("--config")
+            .arg(&cfg)
+            .arg("run")
+            .env("NO_PROXY", "127.0.0.1")
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    stub.wait_for(1, Duration::from_secs(60));
+    server.set_fault(listing, None);
+    stub.wait_for(2, Duration::from_secs(60));
+    let term = std::process::Command::new("kill")
+        .arg("-TERM")
+        .arg(daemon.0.id().to_string())
+        .status()
+        .unwrap();
+    assert!(term.success());
+    assert_eq!(daemon.0.wait().unwrap().code(), Some(0));
+    assert_eq!(
+        stub.states(),
+        [
+            ("wp".to_string(), "failing".to_string()),
+            ("wp".to_string(), "recovered".to_string())
+        ]
+    );
+    assert!(
+        stub.received()[0]["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("2 failed runs in a row")
+    );
+    let stored: i64 = rusqlite::Connection::open(dir.path().join("pressfeed.db"))
+        .unwrap()
+        .query_row("SELECT COUNT(*) FROM articles", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(stored, 3, "keep_items = 3 applied after the daemon's run");
 }
