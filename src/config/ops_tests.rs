@@ -306,3 +306,40 @@ fn language_twins_inherit_the_retention() {
     assert_eq!(c.sources.len(), 2);
     assert!(c.sources.iter().all(|s| s.retention.keep_days == Some(7)));
 }
+
+#[test]
+fn the_shipped_configs_commented_service_keys_are_valid_when_uncommented() {
+    let shipped =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("config.toml")).unwrap();
+    let d = tempfile::tempdir().unwrap();
+    std::fs::write(d.path().join("extra-ca.pem"), pem_cert("ca.test")).unwrap();
+    let keys = [
+        "proxy =",
+        "ca_file =",
+        "[settings.alerts]",
+        "webhook =",
+        "after_failures =",
+        "keep_days =",
+        "keep_items =",
+    ];
+    let mut found = 0;
+    let text: String = shipped
+        .lines()
+        .map(|l| match l.strip_prefix("# ") {
+            Some(rest) if keys.iter().any(|k| rest.starts_with(k)) => {
+                found += 1;
+                rest.replace("/etc/pressfeed/extra-ca.pem", "extra-ca.pem") + "\n"
+            }
+            _ => format!("{l}\n"),
+        })
+        .collect();
+    assert_eq!(
+        found,
+        keys.len(),
+        "every key is shown, commented, in config.toml"
+    );
+    let c = parse_in(d.path(), &text).unwrap_or_else(|e| panic!("{e}"));
+    assert!(c.settings.proxy.is_some() && c.settings.ca_file.is_some());
+    assert_eq!(c.settings.alerts.unwrap().after_failures, 3);
+    assert_eq!(c.sources[0].retention.keep_days, Some(365));
+}
