@@ -212,7 +212,6 @@ fn alerts_table_with_defaults_and_limits() {
             "settings.alerts.webhook",
             "missing required key"
         )
-        .replace(":1: settings", ":1: settings")
     );
     let text = with_settings("[settings.alerts]\nwebhook = \"mailto:ops@example.kz\"");
     assert_eq!(
