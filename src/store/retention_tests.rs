@@ -1,29 +1,13 @@
 //! Retention at store level: which articles `keep_days` / `keep_items` let go, that a
 //! feed's items never go, and that a pruned article stays gone.
 
-use chrono::TimeZone;
-use url::Url;
-
 use super::*;
 use crate::core::model::{Article, Validators};
 use crate::core::retention::Retention;
+use chrono::TimeZone;
 
 fn article(id: &str, published: DateTime<Utc>) -> Article {
-    Article {
-        source: "s".into(),
-        id: id.into(),
-        url: Url::parse(id).unwrap(),
-        title: "Заголовок".into(),
-        summary: "Кратко".into(),
-        content_html: "<p>Текст</p>".into(),
-        published: Some(published),
-        modified: None,
-        author: None,
-        categories: Vec::new(),
-        image: None,
-        language: "ru".into(),
-        content_hash: "h".into(),
-    }
+    super::tests::article(id, "h", Some(published))
 }
 
 fn now() -> DateTime<Utc> {
