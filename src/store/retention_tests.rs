@@ -7,7 +7,7 @@ use crate::core::retention::Retention;
 use chrono::TimeZone;
 
 fn article(id: &str, published: DateTime<Utc>) -> Article {
-    super::tests::article(id, "h", Some(published))
+    tests::article(id, "h", Some(published))
 }
 
 fn now() -> DateTime<Utc> {
