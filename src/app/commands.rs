@@ -219,6 +219,11 @@ pub(super) async fn backfill(config: &Config, id: &str, pages: usize) -> Exit {
         b.finish_and_clear();
     }
     println!("{}", report.summary());
+    if let Some(a) = &config.settings.alerts {
+        let n = Notifier::start();
+        n.send(&a.webhook, pipeline.fetcher(), report.alerts.clone());
+        n.drain(config.settings.shutdown_grace).await;
+    }
     if report.failed_entirely() {
         Exit::SourceFailed
     } else {
