@@ -81,7 +81,7 @@ impl Ctx<'_> {
         let certs = CertificateDer::pem_slice_iter(&bytes)
             .map(|c| c.map(|c| c.as_ref().to_vec()))
             .collect::<Result<Vec<_>, _>>()
-            .map_err(|e| bad(format!("not a valid PEM file: {e}")))?;
+            .map_err(|e| bad(format!("not a valid PEM file: {}", pem_problem(&e))))?;
         if certs.is_empty() {
             return Err(bad(
                 "no certificate in it (expected -----BEGIN CERTIFICATE----- blocks)".into(),
@@ -114,6 +114,20 @@ impl Ctx<'_> {
             webhook,
             after_failures: u32::try_from(after_failures).unwrap_or(3),
         }))
+    }
+}
+
+/// The PEM parser's error in words (its own `Display` prints marker lines as byte lists).
+fn pem_problem(e: &rustls_pki_types::pem::Error) -> String {
+    use rustls_pki_types::pem::Error;
+    let text = |b: &[u8]| String::from_utf8_lossy(b).trim().to_string();
+    match e {
+        Error::MissingSectionEnd { end_marker } => {
+            format!("a block does not end (no {:?} line)", text(end_marker))
+        }
+        Error::IllegalSectionStart { line } => format!("malformed line {:?}", text(line)),
+        Error::Base64Decode(m) => format!("a block is not valid base64 ({m})"),
+        other => other.to_string(),
     }
 }
 

@@ -154,11 +154,17 @@ fn bad_ca_files_name_the_key_and_the_file() {
         ),
         (
             "cut.pem",
-            format!("{}: not a valid PEM file: ", file("cut.pem")),
+            format!(
+                "{}: not a valid PEM file: a block does not end (no \"-----END CERTIFICATE-----\" line)",
+                file("cut.pem")
+            ),
         ),
         (
             "garbage.pem",
-            format!("{}: not a valid PEM file: ", file("garbage.pem")),
+            format!(
+                "{}: not a valid PEM file: a block is not valid base64",
+                file("garbage.pem")
+            ),
         ),
     ];
     for (name, message) in cases {
