@@ -123,7 +123,10 @@ fn pem_problem(e: &rustls_pki_types::pem::Error) -> String {
     let text = |b: &[u8]| String::from_utf8_lossy(b).trim().to_string();
     match e {
         Error::MissingSectionEnd { end_marker } => {
-            format!("a block does not end (no {:?} line)", text(end_marker))
+            format!(
+                "a block does not end (no \"-----END {}-----\" line)",
+                text(end_marker)
+            )
         }
         Error::IllegalSectionStart { line } => format!("malformed line {:?}", text(line)),
         Error::Base64Decode(m) => format!("a block is not valid base64 ({m})"),
