@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use clap::{Parser, Subcommand};
 
 use super::exit::Exit;
-use super::{commands, daemon, preview};
+use super::{commands, daemon, ops, preview};
 use crate::config::Config;
 use crate::pipeline::RunOptions;
 
@@ -78,6 +78,23 @@ pub enum Command {
         #[arg(long = "source", short = 's', value_name = "ID")]
         sources: Vec<String>,
     },
+    /// Copy the database to PATH (a file, or a folder for a time-stamped name), consistently
+    /// while the daemon or a refresh writes; the copy is integrity-checked before it replaces
+    /// anything.
+    Backup {
+        /// Where the copy goes.
+        path: PathBuf,
+        /// Replace PATH when it exists.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Remove stored articles that the sources' keep_days / keep_items let go (never an
+    /// item a feed shows). Runs do this after each run too.
+    Prune {
+        /// Only these sources (repeatable); all when absent.
+        #[arg(long = "source", short = 's', value_name = "ID")]
+        sources: Vec<String>,
+    },
 }
 
 /// Runs the parsed command. Every command but `preview` needs a valid configuration first.
@@ -105,6 +122,8 @@ pub fn run(cli: Cli) -> Exit {
         Command::Status => configured(&|c| commands::status(&c)),
         Command::Run => configured(&|c| commands::block_on(daemon::run(cli.config.clone(), c))),
         Command::Render { sources } => configured(&|c| commands::render(&c, sources)),
+        Command::Backup { path, force } => configured(&|c| ops::backup(&c, path, *force)),
+        Command::Prune { sources } => configured(&|c| ops::prune(&c, sources)),
         // The config file is optional here: without --source it only lends HTTP settings.
         Command::Preview { url, source, json } => {
             preview::command(&cli.config, url, source.as_deref(), *json)

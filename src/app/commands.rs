@@ -5,6 +5,7 @@
 use std::io::IsTerminal;
 use std::sync::{Arc, Mutex};
 
+use super::alerts::Notifier;
 use super::exit::Exit;
 use super::lock::{LockError, SourceLock};
 use crate::config::{Config, Source};
@@ -116,6 +117,7 @@ pub(super) async fn refresh(
     let interactive = std::io::stdout().is_terminal();
     let multi = indicatif::MultiProgress::new();
     let mut reports = Vec::new();
+    let notifier = config.settings.alerts.as_ref().map(|_| Notifier::start());
     for source in selected {
         let bar = interactive.then(|| multi.add(article_spinner(&source.id)));
         let progress: Option<Progress> = bar.clone().map(|b| {
@@ -146,7 +148,13 @@ pub(super) async fn refresh(
                 }
             }
         };
+        if let (Some(n), Some(a)) = (&notifier, &config.settings.alerts) {
+            n.send(&a.webhook, pipeline.fetcher(), report.alerts.clone());
+        }
         reports.push(report);
+    }
+    if let Some(n) = notifier {
+        n.drain(config.settings.shutdown_grace).await;
     }
     let article_failures = strict && reports.iter().any(|r| !r.failed.is_empty());
     if reports.iter().any(RunReport::failed_entirely) || article_failures {
@@ -211,6 +219,11 @@ pub(super) async fn backfill(config: &Config, id: &str, pages: usize) -> Exit {
         b.finish_and_clear();
     }
     println!("{}", report.summary());
+    if let Some(a) = &config.settings.alerts {
+        let n = Notifier::start();
+        n.send(&a.webhook, pipeline.fetcher(), report.alerts.clone());
+        n.drain(config.settings.shutdown_grace).await;
+    }
     if report.failed_entirely() {
         Exit::SourceFailed
     } else {

@@ -11,6 +11,9 @@
 //! (settings, HTTP client, and what runs learnt about the sources). A reload starts a new
 //! generation and stops the old one's schedulers; runs already going finish on the old one.
 //!
+//! Alerts decided by the runs are queued to one delivery task (`alerts`), drained for at
+//! most `shutdown_grace` after the runs at shutdown.
+//!
 //! systemd: READY=1 only after the port is bound and the store is open; WATCHDOG=1 only while
 //! the store answers; STOPPING=1 when shutdown begins. Without `NOTIFY_SOCKET` all of that
 //! is a no-op.
@@ -29,6 +32,7 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 use url::Url;
 
+use super::alerts::Notifier;
 use super::exit::Exit;
 use super::lock::{LockError, SourceLock};
 use super::metrics::Metrics;
@@ -57,6 +61,8 @@ struct Shared {
     /// One flag per source id: a run is in flight. Survives reloads so a reload never starts
     /// a second run of a source that is still running.
     running: Mutex<HashMap<String, Arc<AtomicBool>>>,
+    /// Alert delivery; taken and drained at shutdown, after the runs.
+    alerts: Mutex<Option<Notifier>>,
 }
 
 impl Shared {
@@ -144,6 +150,7 @@ async fn start(config: Config) -> Result<(Service, Generation), Exit> {
         runs: TaskTracker::new(),
         abort_runs: CancellationToken::new(),
         running: Mutex::default(),
+        alerts: Mutex::new(Some(Notifier::start())),
     });
     let server_stop = CancellationToken::new();
     let state = AppState {
@@ -234,6 +241,14 @@ async fn stop(service: Service, generation: Generation) {
         );
         shared.abort_runs.cancel();
         shared.runs.wait().await;
+    }
+    let alerts = shared
+        .alerts
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .take();
+    if let Some(n) = alerts {
+        n.drain(grace).await;
     }
     service.server_stop.cancel();
     match service.server.await {
@@ -398,6 +413,12 @@ async fn scheduled_run(
                 tracing::warn!(source = %source.id, "{}", report.summary());
             } else {
                 tracing::info!(source = %source.id, "{}", report.summary());
+            }
+            if let Some(a) = &config.settings.alerts {
+                let n = shared.alerts.lock().unwrap_or_else(|p| p.into_inner());
+                if let Some(n) = n.as_ref() {
+                    n.send(&a.webhook, pipeline.fetcher(), report.alerts.clone());
+                }
             }
             if !report.changed_feeds.is_empty() {
                 ping_hubs(pipeline.fetcher(), &config, &source, &report.changed_feeds).await;

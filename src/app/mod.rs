@@ -4,12 +4,14 @@
 //!
 //! Layer: the top; it may import every other layer and nothing imports it.
 
+pub mod alerts;
 pub mod cli;
 mod commands;
 pub mod daemon;
 pub mod exit;
 pub mod lock;
 pub mod metrics;
+mod ops;
 pub mod preview;
 mod preview_telegram;
 pub mod serve;

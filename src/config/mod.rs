@@ -20,9 +20,11 @@ use chrono_tz::Tz;
 use url::Url;
 
 use crate::core::pick::Pick;
+use crate::core::retention::Retention;
 use crate::core::schedule::Schedule;
 
 mod kinds;
+mod ops;
 mod raw;
 mod settings;
 mod source;
@@ -32,6 +34,7 @@ mod twins;
 mod values;
 
 pub use kinds::{JsonRules, SourceKind, WordPressMode};
+pub use ops::{Alerts, CaFile};
 use raw::RawConfig;
 use span::Ctx;
 pub use telegram::telegram_channel;
@@ -115,6 +118,14 @@ pub struct Settings {
     pub max_retry_after: Duration,
     /// Extra attempts after a transient failure (connect, timeout, 429/502/503/504, cut body).
     pub retries: usize,
+    /// Every outgoing request goes through this proxy (http, https, socks4/5), except to
+    /// the hosts in `NO_PROXY`. Unset: the `HTTPS_PROXY`/`HTTP_PROXY`/`ALL_PROXY`
+    /// environment variables apply, `NO_PROXY` too.
+    pub proxy: Option<Url>,
+    /// Extra PEM roots trusted besides the bundled (webpki) and the operating system's.
+    pub ca_file: Option<CaFile>,
+    /// `[settings.alerts]`: a webhook told when sources fail, recover or drift.
+    pub alerts: Option<Alerts>,
 }
 
 /// One `[[source]]`: a site to scrape into one feed.
@@ -153,6 +164,8 @@ pub struct Source {
     pub wordpress: WordPressMode,
     /// `[source.json]`, set exactly when `kind` is [`SourceKind::Json`].
     pub json: Option<JsonRules>,
+    /// `keep_days` / `keep_items`: what the store keeps of this source (default: all).
+    pub retention: Retention,
 }
 
 /// `[source.listing]`: selectors on the listing page. `item` scopes the others.
@@ -257,5 +270,7 @@ impl Source {
     }
 }
 
+#[cfg(test)]
+mod ops_tests;
 #[cfg(test)]
 mod tests;

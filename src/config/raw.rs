@@ -34,6 +34,9 @@ pub(super) struct RawSettings {
     pub(super) min_delay_ms: Option<Spanned<i64>>,
     pub(super) max_retry_after_secs: Option<Spanned<i64>>,
     pub(super) retries: Option<Spanned<i64>>,
+    pub(super) proxy: Option<Spanned<String>>,
+    pub(super) ca_file: Option<Spanned<String>>,
+    pub(super) alerts: Option<Spanned<RawAlerts>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -60,6 +63,8 @@ pub(super) struct RawSource {
     pub(super) wordpress: Option<Spanned<String>>,
     pub(super) json: Option<Spanned<RawJson>>,
     pub(super) languages: Option<RawLanguages>,
+    pub(super) keep_days: Option<Spanned<i64>>,
+    pub(super) keep_items: Option<Spanned<i64>>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -125,3 +130,11 @@ pub(super) struct RawTwin {
 }
 
 pub(super) type RawLanguages = Spanned<BTreeMap<String, Spanned<RawTwin>>>;
+
+/// `[settings.alerts]`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawAlerts {
+    pub(super) webhook: Option<Spanned<String>>,
+    pub(super) after_failures: Option<Spanned<i64>>,
+}

@@ -75,6 +75,9 @@ impl Ctx<'_> {
             86_400,
         )?;
         let retries = int(raw.retries, "retries", 2, 0, 10)?;
+        let proxy = self.proxy(raw.proxy)?;
+        let ca_file = self.ca_file(raw.ca_file)?;
+        let alerts = self.alerts(raw.alerts)?;
         Ok(Settings {
             database,
             feeds_dir,
@@ -92,6 +95,9 @@ impl Ctx<'_> {
             min_delay: Duration::from_millis(min_delay_ms.unsigned_abs()),
             max_retry_after,
             retries: usize::try_from(retries).unwrap_or(0),
+            proxy,
+            ca_file,
+            alerts,
         })
     }
 

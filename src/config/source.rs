@@ -83,6 +83,8 @@ impl Table<'_, '_> {
                 .int_in(raw.recheck_hours, &self.key("recheck_hours"), 48, 0, 8760)?;
         let listing = self.listing_rules(raw.listing.unwrap_or_default())?;
         let article = self.article_rules(raw.article.unwrap_or_default())?;
+        let items = usize::try_from(items).unwrap_or(50);
+        let retention = self.retention(raw.keep_days, raw.keep_items, items)?;
         let source = Source {
             id,
             title,
@@ -92,7 +94,7 @@ impl Table<'_, '_> {
             site_url,
             listing_urls,
             schedule,
-            items: usize::try_from(items).unwrap_or(50),
+            items,
             max_pages: usize::try_from(max_pages).unwrap_or(1),
             recheck_age: Duration::from_secs(recheck_hours.unsigned_abs() * 3600),
             hubs: self.ctx.hubs(raw.hubs, &self.key("hubs"))?,
@@ -105,6 +107,7 @@ impl Table<'_, '_> {
             kind,
             wordpress,
             json,
+            retention,
         };
         Ok((source, id_span))
     }

@@ -295,7 +295,8 @@ fn unknown_keys() {
              \"base_url\", \"user_agent\", \"connect_timeout_secs\", \
              \"request_timeout_secs\", \"max_body_bytes\", \"per_host_concurrency\", \
              \"listen\", \"shutdown_grace_secs\", \"schedule_jitter_secs\", \"hubs\", \
-             \"respect_robots\", \"min_delay_ms\", \"max_retry_after_secs\", \"retries\""
+             \"respect_robots\", \"min_delay_ms\", \"max_retry_after_secs\", \"retries\", \
+             \"proxy\", \"ca_file\", \"alerts\""
         )
     );
 
@@ -310,7 +311,7 @@ fn unknown_keys() {
              \"description\", \"language\", \"timezone\", \"site_url\", \"listing_urls\", \
              \"schedule\", \"items\", \"max_pages\", \"recheck_hours\", \"page_url_template\", \
              \"hubs\", \"allowed_hosts\", \"listing\", \"article\", \"kind\", \"wordpress\", \
-             \"json\", \"languages\""
+             \"json\", \"languages\", \"keep_days\", \"keep_items\""
         )
     );
 

@@ -10,6 +10,7 @@ pub mod decode;
 pub mod jsonpath;
 pub mod model;
 pub mod pick;
+pub mod retention;
 pub mod schedule;
 pub mod text;
 pub mod urls;

@@ -28,7 +28,7 @@ impl Inner {
                 None => attempt.follow(),
             }
         });
-        reqwest::Client::builder()
+        let builder = reqwest::Client::builder()
             .user_agent(self.user_agent.as_str())
             .default_headers(headers)
             .connect_timeout(self.connect_timeout)
@@ -36,11 +36,51 @@ impl Inner {
             .redirect(policy)
             .gzip(true)
             .brotli(true)
-            .deflate(true)
+            .deflate(true);
+        self.network(builder)?
             .build()
             .map_err(|err| FetchError::Client {
-                message: error_chain(&err),
+                message: match &self.ca_file {
+                    Some((path, _)) => {
+                        format!(
+                            "{} (settings.ca_file {})",
+                            error_chain(&err),
+                            path.display()
+                        )
+                    }
+                    None => error_chain(&err),
+                },
             })
+    }
+
+    /// The proxy and the trusted roots. Roots: the bundled webpki set and the operating
+    /// system's store (both built into the client by reqwest's features), plus `ca_file`.
+    /// Without `proxy`, reqwest reads `HTTPS_PROXY`/`HTTP_PROXY`/`ALL_PROXY` and `NO_PROXY`
+    /// itself; with it, `NO_PROXY` still names the hosts reached directly.
+    fn network(
+        &self,
+        mut builder: reqwest::ClientBuilder,
+    ) -> Result<reqwest::ClientBuilder, FetchError> {
+        if let Some(url) = &self.proxy {
+            let proxy = reqwest::Proxy::all(url.as_str()).map_err(|err| FetchError::Client {
+                message: format!("settings.proxy: {}", error_chain(&err)),
+            })?;
+            builder = builder.proxy(proxy.no_proxy(reqwest::NoProxy::from_env()));
+        }
+        if let Some((path, certs)) = &self.ca_file {
+            for der in certs {
+                let cert =
+                    reqwest::Certificate::from_der(der).map_err(|err| FetchError::Client {
+                        message: format!(
+                            "settings.ca_file {}: {}",
+                            path.display(),
+                            error_chain(&err)
+                        ),
+                    })?;
+                builder = builder.add_root_certificate(cert);
+            }
+        }
+        Ok(builder)
     }
 }
 

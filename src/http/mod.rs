@@ -150,6 +150,10 @@ struct Inner {
     robots: RobotsCache,
     /// Per `host:port`, created on first use.
     hosts: Mutex<HashMap<String, Arc<HostState>>>,
+    /// `settings.proxy`, bypassed for the hosts in `NO_PROXY`.
+    proxy: Option<Url>,
+    /// `settings.ca_file`: its path (for messages) and certificates (DER).
+    ca_file: Option<(std::path::PathBuf, Vec<Vec<u8>>)>,
 }
 
 /// A response whose status and headers are in, before its body is read.
@@ -197,6 +201,11 @@ impl Fetcher {
             product_token: robots::product_token(&settings.user_agent),
             robots: RobotsCache::default(),
             hosts: Mutex::new(HashMap::new()),
+            proxy: settings.proxy.clone(),
+            ca_file: settings
+                .ca_file
+                .as_ref()
+                .map(|c| (c.path.clone(), c.certs.clone())),
         };
         let default_client = inner.build_client(Vec::new())?;
         lock(&inner.clients).insert(Vec::new(), default_client);
@@ -347,14 +356,30 @@ impl Fetcher {
     /// POSTs a form (WebSub publish pings) and expects a 2xx answer; the body is ignored.
     /// Hubs are services we were configured to notify, so robots.txt does not apply.
     pub async fn post_form(&self, url: &Url, fields: &[(&str, &str)]) -> Result<(), FetchError> {
-        let _permit = self.permit(url).await?;
         let body = url::form_urlencoded::Serializer::new(String::new())
             .extend_pairs(fields)
             .finish();
+        self.post(url, "application/x-www-form-urlencoded", body)
+            .await
+    }
+
+    /// POSTs a JSON document (alert webhooks) and expects a 2xx answer, like
+    /// [`Fetcher::post_form`].
+    pub async fn post_json(&self, url: &Url, json: String) -> Result<(), FetchError> {
+        self.post(url, "application/json", json).await
+    }
+
+    async fn post(
+        &self,
+        url: &Url,
+        content_type: &'static str,
+        body: String,
+    ) -> Result<(), FetchError> {
+        let _permit = self.permit(url).await?;
         let response = self
             .client(&[])?
             .post(url.clone())
-            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .header(header::CONTENT_TYPE, content_type)
             .body(body)
             .send()
             .await

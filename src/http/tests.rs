@@ -37,6 +37,9 @@ fn settings(request_timeout: Duration, max_body_bytes: u64) -> Settings {
         min_delay: Duration::ZERO,
         max_retry_after: Duration::from_secs(5),
         retries: 0,
+        proxy: None,
+        ca_file: None,
+        alerts: None,
     }
 }
 

@@ -10,7 +10,8 @@
 //! Files: `walk` (listing pages: read, triage), `articles` (fetch, extract, normalize and
 //! store the queued articles), `api` (JSON and WordPress REST walks, and which way of
 //! reading a source worked), `telegram` (Telegram channel walks), `feeds` (rendering from
-//! the store), `selectors` (selector drift), `report` ([`RunReport`]).
+//! the store), `selectors` (selector drift), `report` ([`RunReport`]), `retention` (pruning
+//! after a run), `alerts` (state changes for the alert webhook).
 //!
 //! Layer: may import every layer but `app`.
 
@@ -26,16 +27,20 @@ use crate::core::model::{Listing, Validators};
 use crate::http::{Fetcher, Outcome};
 use crate::store::Store;
 
+mod alerts;
 mod api;
 mod articles;
 mod feeds;
 mod report;
+mod retention;
 mod selectors;
 mod telegram;
 mod walk;
 
+pub use alerts::{Alert, AlertState};
 pub use feeds::{RenderSourceError, feed_meta, render_source};
 pub use report::RunReport;
+pub use retention::prune_source;
 use selectors::{SelectorTally, record};
 
 /// A store shared by the tasks of a run (SQLite connections are not `Sync`; every
@@ -251,8 +256,20 @@ async fn read_everything(ctx: &RunCtx<'_>, state: &mut RunState) {
     articles.merge_into(&mut state.report, &mut state.selectors);
 }
 
-/// Decides how the run ended, keeps what a clean run may keep, renders and records.
+/// Ends the run: its outcome recorded, then the source's retention applied (after a run
+/// that did not fail: its feeds are written, and what they show is never pruned), then
+/// the alert state brought up to date.
 fn finish(ctx: &RunCtx<'_>, state: RunState) -> RunReport {
+    let mut report = conclude(ctx, state);
+    if report.fatal.is_none() {
+        retention::after_run(ctx, &mut report);
+    }
+    alerts::after_run(ctx, &mut report);
+    report
+}
+
+/// Decides how the run ended, keeps what a clean run may keep, renders and records.
+fn conclude(ctx: &RunCtx<'_>, state: RunState) -> RunReport {
     let RunState {
         mut report,
         listing_errors,

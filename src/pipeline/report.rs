@@ -6,6 +6,8 @@ use std::time::Duration;
 
 use url::Url;
 
+use super::alerts::Alert;
+
 /// What one run of one source did.
 #[derive(Debug, Clone, Default)]
 pub struct RunReport {
@@ -32,6 +34,10 @@ pub struct RunReport {
     /// Failures by kind (`timeout`, `http_status`, `extract`, `store`, ...).
     pub errors_by_kind: BTreeMap<String, u64>,
     pub duration: Duration,
+    /// Articles removed by the source's retention after the run.
+    pub pruned: usize,
+    /// State changes for the alert webhook (already recorded as alerted in the store).
+    pub alerts: Vec<Alert>,
 }
 
 impl RunReport {
@@ -69,6 +75,14 @@ impl RunReport {
             plural(r.feeds_written),
             r.duration.as_secs_f64(),
         );
+        if r.pruned > 0 {
+            line.push_str(&format!(
+                "\n{}: {} old article{} pruned",
+                r.source,
+                r.pruned,
+                plural(r.pruned)
+            ));
+        }
         if let Some(f) = &r.fatal {
             line.push_str(&format!("\n{}: FAILED: {f}", r.source));
         }

@@ -213,7 +213,7 @@ fn triage(ctx: &RunCtx<'_>, listing: &Listing, state: &mut RunState) -> (Vec<Can
 /// Whether an entry is fetched (or an API record stored) again: unknown ones always;
 /// known ones on `--refetch`, when the listing shows something else than last time, or
 /// while they are younger than `recheck` (edits come in the first days). A backfill only
-/// adds what is missing.
+/// adds what is missing. Articles retention pruned never are.
 pub(super) fn is_due(
     ctx: &RunCtx<'_>,
     known: Option<&KnownLink>,
@@ -223,6 +223,8 @@ pub(super) fn is_due(
     let young = |first_seen: DateTime<Utc>| recheck.is_some_and(|r| first_seen + r > ctx.now);
     match known {
         None => true,
+        // Retention removed it: fetching it again would only bring it back as new.
+        Some(k) if k.pruned => false,
         Some(_) if ctx.opts.backfill_pages.is_some() => ctx.opts.refetch,
         Some(k) => ctx.opts.refetch || young(k.first_seen) || k.listing_fingerprint != fingerprint,
     }

@@ -27,6 +27,9 @@ impl Store {
         let page_published = a.published.map(ts);
         let page_modified = a.modified.map(ts);
         match existing {
+            // Retention removed it: a page fetched again (a new link to it, `--refetch`)
+            // does not bring it back.
+            None if self.was_pruned(&a.source, &a.id)? => Ok(Upsert::Unchanged),
             None => {
                 let published = a.published.unwrap_or(now);
                 let updated = a.modified.filter(|m| *m > published).unwrap_or(published);

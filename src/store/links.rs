@@ -10,17 +10,30 @@ use crate::core::model::{Listing, ListingItem, Validators};
 impl Store {
     /// What the store knows about a listing link.
     pub fn known_link(&self, source: &str, url: &str) -> Result<Option<KnownLink>, StoreError> {
+        // A link whose article retention pruned is still known (see `pruned`), so the
+        // listing that shows it does not make it new again.
         self.row_cached(
-            "SELECT l.article_id, a.first_seen, l.fingerprint FROM links l
-                 JOIN articles a ON a.source = l.source AND a.id = l.article_id
-                 WHERE l.source = ?1 AND l.url = ?2",
+            "SELECT l.article_id, COALESCE(a.first_seen, p.first_seen), l.fingerprint,
+                    a.id IS NULL
+                 FROM links l
+                 LEFT JOIN articles a ON a.source = l.source AND a.id = l.article_id
+                 LEFT JOIN pruned p ON p.source = l.source AND p.id = l.article_id
+                 WHERE l.source = ?1 AND l.url = ?2 AND (a.id IS NOT NULL OR p.id IS NOT NULL)",
             params![source, url],
-            |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get(2)?)),
+            |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get(2)?,
+                    r.get::<_, bool>(3)?,
+                ))
+            },
         )
         .optional()
         .map_err(self.err("look up link"))?
-        .map(|(article_id, first_seen, listing_fingerprint)| {
+        .map(|(article_id, first_seen, listing_fingerprint, pruned)| {
             Ok(KnownLink {
+                pruned,
                 article_id,
                 first_seen: parse_ts(&first_seen).ok_or_else(|| StoreError::Corrupt {
                     path: self.path.clone(),

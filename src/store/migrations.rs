@@ -97,6 +97,22 @@ pub(super) const MIGRATIONS: &[&str] = &[
      DROP TABLE articles;
      ALTER TABLE articles_v2 RENAME TO articles;
      CREATE INDEX articles_recent ON articles (source, published DESC, id);",
+    // 3: retention and alerts. `pruned` remembers each article retention removed, so a
+    // listing that still shows it does not bring it back as new (its `links` rows stay and
+    // lead here); `alert_state` is what the alert webhook was last told per source, so a
+    // restart does not alert again.
+    "CREATE TABLE pruned (
+        source        TEXT NOT NULL,
+        id            TEXT NOT NULL,
+        first_seen    TEXT NOT NULL,
+        pruned_at     TEXT NOT NULL,
+        PRIMARY KEY (source, id)
+     ) WITHOUT ROWID;
+     CREATE TABLE alert_state (
+        source        TEXT PRIMARY KEY,
+        failing       INTEGER NOT NULL DEFAULT 0,
+        drift         TEXT NOT NULL DEFAULT '[]'  -- JSON: the drifted selectors last alerted
+     ) WITHOUT ROWID;",
 ];
 
 impl Store {

@@ -7,7 +7,8 @@
 //!
 //! Files: `articles` (upsert and the newest N), `links` (listing links, stored listing
 //! pages, HTTP validators), `state` (per-source run state and selector history),
-//! `migrations` (the schema).
+//! `migrations` (the schema), `retention` (pruning), `backup` (online copies), `alerts`
+//! (what the alert webhook was last told).
 //!
 //! Layer: imports only `core`.
 
@@ -18,10 +19,17 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use rusqlite::Connection;
 
+mod alerts;
 mod articles;
+mod backup;
 mod links;
 mod migrations;
+mod retention;
 mod state;
+
+pub use alerts::AlertMemory;
+pub use backup::{BackupError, BackupReport, backup};
+pub use retention::PruneReport;
 
 /// Why a store operation failed.
 #[derive(Debug, thiserror::Error)]
@@ -66,6 +74,8 @@ pub struct KnownLink {
     pub first_seen: DateTime<Utc>,
     /// Fingerprint of what the listing showed for this link last time.
     pub listing_fingerprint: String,
+    /// Retention removed the article; runs leave it alone.
+    pub pruned: bool,
 }
 
 /// Per-source state kept across runs.
@@ -223,5 +233,9 @@ pub(super) fn parse_ts(s: &str) -> Option<DateTime<Utc>> {
         .map(|d| d.with_timezone(&Utc))
 }
 
+#[cfg(test)]
+mod backup_tests;
+#[cfg(test)]
+mod retention_tests;
 #[cfg(test)]
 mod tests;

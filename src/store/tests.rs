@@ -7,7 +7,7 @@ use chrono::TimeZone;
 use rusqlite::Connection;
 use url::Url;
 
-fn article(id: &str, hash: &str, published: Option<DateTime<Utc>>) -> Article {
+pub(super) fn article(id: &str, hash: &str, published: Option<DateTime<Utc>>) -> Article {
     Article {
         source: "s".into(),
         id: id.into(),

@@ -356,6 +356,9 @@ fn settings() -> Settings {
         min_delay: Duration::ZERO,
         max_retry_after: Duration::from_secs(5),
         retries: 2,
+        proxy: None,
+        ca_file: None,
+        alerts: None,
     }
 }
 

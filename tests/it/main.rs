@@ -4,6 +4,7 @@
 
 mod common;
 
+mod alerts;
 mod attack_corpus;
 mod crash_safety;
 mod daemon;
@@ -11,10 +12,12 @@ mod faults;
 mod fixture_server;
 mod incremental;
 mod layers;
+mod network;
 mod preview;
 mod properties;
 mod refresh;
 mod resource_bounds;
+mod retention;
 mod serve;
 mod sources;
 mod telegram;
