@@ -165,7 +165,7 @@ fn make_archive(root: &Path, pages: usize, per_page: usize) {
 }
 
 #[test]
-fn backfill_of_a_30_page_archive_stores_every_article_once_politely_spaced() {
+fn backfill_of_a_30_page_archive_stores_every_article_once() {
     let site = tempfile::tempdir().unwrap();
     make_archive(site.path(), 30, 10);
     let server = FixtureServer::start(site.path());
@@ -221,15 +221,9 @@ fn backfill_of_a_30_page_archive_stores_every_article_once_politely_spaced() {
         (300, 300),
         "each article fetched once"
     );
-    let mut times: Vec<_> = reqs.iter().map(|r| r.at).collect();
-    times.sort();
-    let min_gap = times.windows(2).map(|w| w[1] - w[0]).min().unwrap();
-    // 20 ms with ±25 % jitter between request starts; the server stamps arrival, which a
-    // loaded machine can skew by a few milliseconds either way.
-    assert!(
-        min_gap >= Duration::from_millis(10),
-        "requests to one host at least ~20 ms apart, saw {min_gap:?}"
-    );
+    // The spacing itself is asserted on the paused clock (faults.rs
+    // `min_delay_spaces_concurrent_requests`): arrival stamps at a real server on a loaded
+    // machine cannot prove it, and a wall-clock bound here failed under load.
 
     let json: serde_json::Value =
         serde_json::from_slice(&std::fs::read(dir.path().join("feeds/arkhiv.json")).unwrap())
