@@ -69,7 +69,7 @@ fn open_pipeline(config: &Config) -> Result<Pipeline, Exit> {
 fn selected<'c>(config: &'c Config, ids: &[String]) -> Result<Vec<&'c Source>, Exit> {
     config.select(ids).map_err(|e| {
         eprintln!("pressfeed: {e}");
-        Exit::Runtime
+        Exit::Usage
     })
 }
 

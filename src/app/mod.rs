@@ -9,6 +9,7 @@ mod commands;
 pub mod daemon;
 pub mod exit;
 pub mod lock;
+pub mod logging;
 pub mod metrics;
 pub mod preview;
 pub mod serve;
