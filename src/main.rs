@@ -13,7 +13,11 @@ fn main() -> ExitCode {
         // usage error (EX_USAGE), not clap's default 2, which is our runtime error.
         Err(e) => {
             let _ = e.print();
-            return ExitCode::from(if e.use_stderr() { Exit::Usage.code() } else { 0 });
+            return ExitCode::from(if e.use_stderr() {
+                Exit::Usage.code()
+            } else {
+                0
+            });
         }
     };
     logging::init();

@@ -102,7 +102,14 @@ mod tests {
 
     #[test]
     fn a_malformed_or_missing_journal_stream_is_not_the_journal() {
-        for v in [None, Some(""), Some("12"), Some("a:b"), Some("1:"), Some(":1")] {
+        for v in [
+            None,
+            Some(""),
+            Some("12"),
+            Some("a:b"),
+            Some("1:"),
+            Some(":1"),
+        ] {
             assert!(!stderr_is_journal(v), "{v:?}");
         }
     }

@@ -4,12 +4,15 @@
 //!
 //! Layer: the top; it may import every other layer and nothing imports it.
 
+mod catch_up;
 pub mod cli;
 mod commands;
 pub mod daemon;
 pub mod exit;
+pub mod health;
 pub mod lock;
 pub mod logging;
 pub mod metrics;
+mod ownership;
 pub mod preview;
 pub mod serve;

@@ -48,7 +48,10 @@ mod tests {
     fn the_first_absolute_entry_counts() {
         for (value, want) in [
             ("/var/lib/pressfeed", Some("/var/lib/pressfeed")),
-            ("/var/lib/pressfeed:/var/lib/other", Some("/var/lib/pressfeed")),
+            (
+                "/var/lib/pressfeed:/var/lib/other",
+                Some("/var/lib/pressfeed"),
+            ),
             ("", None),
             ("relative/dir", None),
             (":/var/lib/pressfeed", None),
@@ -57,7 +60,8 @@ mod tests {
         }
     }
 
-    const SOURCE: &str = "[[source]]\nid = \"a\"\ntitle = \"A\"\nlisting_urls = [\"https://example.kz/\"]\n";
+    const SOURCE: &str =
+        "[[source]]\nid = \"a\"\ntitle = \"A\"\nlisting_urls = [\"https://example.kz/\"]\n";
 
     fn settings(paths: &str, dirs: &ServiceDirs) -> (PathBuf, PathBuf) {
         let text = format!("[settings]\n{paths}\n{SOURCE}");
@@ -78,13 +82,19 @@ mod tests {
             (
                 "database = \"pressfeed.db\"\nfeeds_dir = \"feeds\"",
                 &systemd,
-                ("/var/lib/pressfeed/pressfeed.db", "/var/cache/pressfeed/feeds"),
+                (
+                    "/var/lib/pressfeed/pressfeed.db",
+                    "/var/cache/pressfeed/feeds",
+                ),
             ),
             // the defaults are relative too
             (
                 "",
                 &systemd,
-                ("/var/lib/pressfeed/pressfeed.db", "/var/cache/pressfeed/feeds"),
+                (
+                    "/var/lib/pressfeed/pressfeed.db",
+                    "/var/cache/pressfeed/feeds",
+                ),
             ),
             // absolute paths are the admin's word
             (

@@ -23,8 +23,7 @@ pub(super) fn default_user_agent() -> String {
 impl Ctx<'_> {
     pub(super) fn settings(&self, raw: RawSettings) -> Result<Settings, ConfigError> {
         let dirs = self.dirs;
-        let database =
-            self.path_setting(raw.database, "database", "pressfeed.db", dirs.state())?;
+        let database = self.path_setting(raw.database, "database", "pressfeed.db", dirs.state())?;
         let feeds_dir = self.path_setting(raw.feeds_dir, "feeds_dir", "feeds", dirs.cache())?;
         let listen = self.listen(raw.listen)?;
         let base_url = self.base_url(raw.base_url, listen)?;
