@@ -16,5 +16,6 @@ mod properties;
 mod refresh;
 mod resource_bounds;
 mod serve;
+mod service;
 mod sources;
 mod zeroconf;
