@@ -524,3 +524,41 @@ fn packaged_config_is_the_shipped_one_with_the_service_paths() {
         .assert()
         .success();
 }
+
+#[test]
+fn manual_page_names_every_command_and_long_option_of_the_help() {
+    let man = repo("contrib/deb/pressfeed.1");
+    let help = |args: &[&str]| {
+        let out = pressfeed().args(args).output().unwrap();
+        assert!(out.status.success(), "{args:?}");
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let top = help(&["--help"]);
+    let commands: Vec<String> = top
+        .lines()
+        .skip_while(|l| l.trim() != "Commands:")
+        .skip(1)
+        .take_while(|l| !l.trim().is_empty())
+        .filter(|l| l.starts_with("  ") && !l.starts_with("   "))
+        .filter_map(|l| l.split_whitespace().next())
+        .filter(|c| *c != "help")
+        .map(str::to_string)
+        .collect();
+    assert!(commands.len() >= 7, "{commands:?}");
+    for cmd in &commands {
+        assert!(
+            man.contains(&format!(".B {cmd}\n")) || man.contains(&format!(".BR {cmd} ")),
+            "the manual page lacks the command {cmd}"
+        );
+        for word in help(&[cmd, "--help"]).split_whitespace() {
+            let Some(long) = word.strip_prefix("--") else {
+                continue;
+            };
+            let long = long.trim_end_matches(',');
+            assert!(
+                man.contains(&format!("\\-\\-{}", long.replace('-', "\\-"))),
+                "the manual page lacks --{long} (of {cmd})"
+            );
+        }
+    }
+}
