@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use clap::{Parser, Subcommand};
 
 use super::exit::Exit;
-use super::{commands, daemon, ops, preview};
+use super::{commands, daemon, ops, ownership, preview};
 use crate::config::Config;
 use crate::pipeline::RunOptions;
 
@@ -56,7 +56,11 @@ pub enum Command {
     },
     /// Print a table of every source's health: last success, failures, last error, items,
     /// selector drift.
-    Status,
+    Status {
+        /// Machine-readable output (stable fields, sorted keys; see the `health` module docs).
+        #[arg(long)]
+        json: bool,
+    },
     /// Run as a service: scrape each source on its schedule and serve the feeds over HTTP.
     /// SIGHUP reloads the configuration; SIGTERM/SIGINT stop gracefully.
     Run,
@@ -103,27 +107,36 @@ pub fn run(cli: Cli) -> Exit {
         Ok(config) => command(config),
         Err(exit) => exit,
     };
+    // Commands that create files in the state (locks, feeds) first check who owns it.
+    let writing = |name: &str, command: &dyn Fn(Config) -> Exit| {
+        configured(&|c| match ownership::guard(&c, name) {
+            Ok(()) => command(c),
+            Err(exit) => exit,
+        })
+    };
     match &cli.command {
         Command::Check => configured(&|c| commands::check(&c)),
         Command::Refresh {
             sources,
             refetch,
             strict,
-        } => configured(&|c| {
+        } => writing("refresh", &|c| {
             let opts = RunOptions {
                 refetch: *refetch,
                 ..RunOptions::default()
             };
             commands::block_on(commands::refresh(&c, sources, &opts, *strict))
         }),
-        Command::Backfill { source, pages } => {
-            configured(&|c| commands::block_on(commands::backfill(&c, source, *pages as usize)))
-        }
-        Command::Status => configured(&|c| commands::status(&c)),
-        Command::Run => configured(&|c| commands::block_on(daemon::run(cli.config.clone(), c))),
-        Command::Render { sources } => configured(&|c| commands::render(&c, sources)),
+        Command::Backfill { source, pages } => writing("backfill", &|c| {
+            commands::block_on(commands::backfill(&c, source, *pages as usize))
+        }),
+        Command::Status { json } => configured(&|c| commands::status(&c, *json)),
+        Command::Run => writing("run", &|c| {
+            commands::block_on(daemon::run(cli.config.clone(), c))
+        }),
+        Command::Render { sources } => writing("render", &|c| commands::render(&c, sources)),
         Command::Backup { path, force } => configured(&|c| ops::backup(&c, path, *force)),
-        Command::Prune { sources } => configured(&|c| ops::prune(&c, sources)),
+        Command::Prune { sources } => writing("prune", &|c| ops::prune(&c, sources)),
         // The config file is optional here: without --source it only lends HTTP settings.
         Command::Preview { url, source, json } => {
             preview::command(&cli.config, url, source.as_deref(), *json)

@@ -7,6 +7,7 @@ use std::sync::{Arc, Mutex};
 
 use super::alerts::Notifier;
 use super::exit::Exit;
+use super::health::Health;
 use super::lock::{LockError, SourceLock};
 use crate::config::{Config, Source};
 use crate::http::Fetcher;
@@ -70,7 +71,7 @@ fn open_pipeline(config: &Config) -> Result<Pipeline, Exit> {
 fn selected<'c>(config: &'c Config, ids: &[String]) -> Result<Vec<&'c Source>, Exit> {
     config.select(ids).map_err(|e| {
         eprintln!("pressfeed: {e}");
-        Exit::Runtime
+        Exit::Usage
     })
 }
 
@@ -231,13 +232,42 @@ pub(super) async fn backfill(config: &Config, id: &str, pages: usize) -> Exit {
     }
 }
 
-/// `status`: a table of every source's health, from the store.
-pub(super) fn status(config: &Config) -> Exit {
+/// `status`: every source's health, from the store, as a table or (`--json`) as the
+/// document described in [`health`](super::health).
+pub(super) fn status(config: &Config, json: bool) -> Exit {
     let store = match open_store(config) {
         Ok(s) => s,
         Err(e) => return e,
     };
-    let s = store.lock().unwrap_or_else(|p| p.into_inner());
+    let health = {
+        let s = store.lock().unwrap_or_else(|p| p.into_inner());
+        match Health::collect(config, &s, chrono::Utc::now()) {
+            Ok(h) => h,
+            Err(e) => {
+                eprintln!("pressfeed: {e}");
+                return Exit::Runtime;
+            }
+        }
+    };
+    if json {
+        match serde_json::to_string_pretty(&health.to_json(config)) {
+            Ok(text) => println!("{text}"),
+            Err(e) => {
+                eprintln!("pressfeed: {e}");
+                return Exit::Runtime;
+            }
+        }
+    } else {
+        print_status_table(config, &health);
+    }
+    if health.any_failing() {
+        Exit::SourceFailed
+    } else {
+        Exit::Ok
+    }
+}
+
+fn print_status_table(config: &Config, health: &Health) {
     let fmt_time = |t: Option<chrono::DateTime<chrono::Utc>>, tz: chrono_tz::Tz| {
         t.map(|t| t.with_timezone(&tz).format("%Y-%m-%d %H:%M %z").to_string())
             .unwrap_or_else(|| "never".into())
@@ -252,30 +282,21 @@ pub(super) fn status(config: &Config) -> Exit {
         "DRIFT".into(),
         "LAST ERROR".into(),
     ]];
-    let mut failing = false;
-    for source in &config.sources {
-        let st = match s.source_state(&source.id) {
-            Ok(st) => st,
-            Err(e) => {
-                eprintln!("pressfeed: {e}");
-                return Exit::Runtime;
-            }
-        };
-        let stored = s.count(&source.id).unwrap_or(0);
-        failing |= st.consecutive_failures > 0;
+    for (source, h) in config.sources.iter().zip(&health.sources) {
+        let st = &h.state;
         rows.push([
             source.id.clone(),
             fmt_time(st.last_success, source.timezone),
             fmt_time(st.last_attempt, source.timezone),
             st.consecutive_failures.to_string(),
-            stored.to_string(),
+            h.items_stored.to_string(),
             st.items_found.to_string(),
             if st.drift.is_empty() {
                 "-".into()
             } else {
                 st.drift.join(",")
             },
-            st.last_error.unwrap_or_else(|| "-".into()),
+            st.last_error.clone().unwrap_or_else(|| "-".into()),
         ]);
     }
     let widths: Vec<usize> = (0..8)
@@ -294,11 +315,6 @@ pub(super) fn status(config: &Config) -> Exit {
             })
             .collect();
         println!("{}", line.join("  ").trim_end());
-    }
-    if failing {
-        Exit::SourceFailed
-    } else {
-        Exit::Ok
     }
 }
 

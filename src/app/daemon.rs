@@ -1,8 +1,9 @@
 //! `pressfeed run`: the long-running service.
 //!
 //! Wiring and lifecycle, in order: load config → open the store → bind the HTTP port →
-//! READY=1 → one scheduler task per source (cron in the source's time zone, random jitter,
-//! overlapping ticks skipped) → wait for signals. SIGHUP reloads the config (an invalid one is
+//! READY=1 → one scheduler task per source (a catch-up run right away when the source's feed
+//! is missing or stale, see [`catch_up`](super::catch_up); then cron in the source's time
+//! zone, random jitter, overlapping ticks skipped) → wait for signals. SIGHUP reloads the config (an invalid one is
 //! refused and the old one keeps running). SIGTERM/SIGINT stop scheduling, give in-flight runs
 //! `shutdown_grace` to finish, cancel the rest (writes are atomic, so nothing is left half
 //! done), then close the HTTP server and exit 0.
@@ -15,8 +16,9 @@
 //! most `shutdown_grace` after the runs at shutdown.
 //!
 //! systemd: READY=1 only after the port is bound and the store is open; WATCHDOG=1 only while
-//! the store answers; STOPPING=1 when shutdown begins. Without `NOTIFY_SOCKET` all of that
-//! is a no-op.
+//! the store answers; STOPPING=1 when shutdown begins; STATUS= ("12 feeds, 1 failing, next
+//! run 12:30") with READY=1 and after every run. Without `NOTIFY_SOCKET` all of that is a
+//! no-op.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -33,7 +35,9 @@ use tokio_util::task::TaskTracker;
 use url::Url;
 
 use super::alerts::Notifier;
+use super::catch_up;
 use super::exit::Exit;
+use super::health::Health;
 use super::lock::{LockError, SourceLock};
 use super::metrics::Metrics;
 use super::serve::{self, AppState};
@@ -160,7 +164,13 @@ async fn start(config: Config) -> Result<(Service, Generation), Exit> {
     };
     let server = tokio::spawn(serve::serve(listener, state, server_stop.clone()));
     tracing::info!(listen = %local, sources = config.sources.len(), "pressfeed listening on {local}");
-    notify(sd_notify::NotifyState::Ready);
+    let status = status_line(&config, &store).await;
+    if let Err(e) = sd_notify::notify(&[
+        sd_notify::NotifyState::Ready,
+        sd_notify::NotifyState::Status(&status),
+    ]) {
+        tracing::warn!(error = %e, "sd_notify failed");
+    }
     let watchdog = spawn_watchdog(store, server_stop.clone());
     let generation = start_generation(config, fetcher, &shared);
     let service = Service {
@@ -354,7 +364,8 @@ fn claim(running: &Arc<AtomicBool>, database: &Path, id: &str) -> Result<Claim, 
     })
 }
 
-/// Fires the runs of one source on its schedule until `stop` is cancelled.
+/// Fires the runs of one source until `stop` is cancelled: a catch-up run first when the
+/// source is due for one, then on its schedule.
 async fn schedule_source(
     source: Source,
     config: Arc<Config>,
@@ -364,6 +375,27 @@ async fn schedule_source(
 ) {
     let running = shared.running_flag(&source.id);
     let source = Arc::new(source);
+    let launch = || {
+        let Ok(claim) = claim(&running, &config.settings.database, &source.id) else {
+            return;
+        };
+        let run = scheduled_run(
+            source.clone(),
+            config.clone(),
+            pipeline.clone(),
+            shared.clone(),
+        );
+        shared.runs.spawn(async move {
+            let _claim = claim;
+            run.await;
+        });
+    };
+    if let Some(wait) = catch_up_wait(&source, &config, &shared.store).await {
+        tokio::select! {
+            _ = tokio::time::sleep(wait) => launch(),
+            _ = stop.cancelled() => return,
+        }
+    }
     loop {
         let now = Utc::now();
         let Some(next) = source.schedule.next_after(now, source.timezone) else {
@@ -378,22 +410,43 @@ async fn schedule_source(
         let wait = (next - now).to_std().unwrap_or_default()
             + jitter(config.settings.schedule_jitter, interval);
         tokio::select! {
-            _ = tokio::time::sleep(wait) => {}
+            _ = tokio::time::sleep(wait) => launch(),
             _ = stop.cancelled() => return,
         }
-        let Ok(claim) = claim(&running, &config.settings.database, &source.id) else {
-            continue;
-        };
-        let run = scheduled_run(
-            source.clone(),
-            config.clone(),
-            pipeline.clone(),
-            shared.clone(),
-        );
-        shared.runs.spawn(async move {
-            let _claim = claim;
-            run.await;
-        });
+    }
+}
+
+/// How long to wait before the catch-up run of `source`, or `None` when its last success is
+/// recent enough to wait for the next tick. Logs the decision either way.
+async fn catch_up_wait(source: &Source, config: &Config, store: &SharedStore) -> Option<Duration> {
+    let id = source.id.clone();
+    let store = store.clone();
+    let state = tokio::task::spawn_blocking(move || {
+        store
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .source_state(&id)
+    })
+    .await
+    .map_err(|e| e.to_string())
+    .and_then(|r| r.map_err(|e| e.to_string()));
+    let last_success = match state {
+        Ok(st) => st.last_success,
+        Err(e) => {
+            tracing::warn!(source = %source.id, error = %e, "cannot read the source's state; catching up");
+            None
+        }
+    };
+    match catch_up::due(source, last_success, Utc::now()) {
+        Some(why) => {
+            let wait = catch_up::jitter(config.settings.schedule_jitter);
+            tracing::info!(source = %source.id, in_ms = wait.as_millis() as u64, "catch-up run: {}", why.reason());
+            Some(wait)
+        }
+        None => {
+            tracing::info!(source = %source.id, schedule = %source.schedule.expr, "up to date; waiting for the next tick");
+            None
+        }
     }
 }
 
@@ -423,10 +476,27 @@ async fn scheduled_run(
             if !report.changed_feeds.is_empty() {
                 ping_hubs(pipeline.fetcher(), &config, &source, &report.changed_feeds).await;
             }
+            notify(sd_notify::NotifyState::Status(&status_line(&config, &shared.store).await));
         }
         _ = shared.abort_runs.cancelled() => {
             tracing::warn!(source = %source.id, "run cancelled at shutdown");
         }
+    }
+}
+
+/// The one-line summary for systemd's `STATUS=` ("12 feeds, 1 failing, next run 12:30").
+async fn status_line(config: &Arc<Config>, store: &SharedStore) -> String {
+    let (config, store) = (config.clone(), store.clone());
+    let health = tokio::task::spawn_blocking(move || {
+        let s = store.lock().unwrap_or_else(|p| p.into_inner());
+        Health::collect(&config, &s, Utc::now())
+    })
+    .await
+    .map_err(|e| e.to_string())
+    .and_then(|r| r.map_err(|e| e.to_string()));
+    match health {
+        Ok(h) => h.summary(&chrono::Local),
+        Err(e) => format!("cannot read the store: {e}"),
     }
 }
 

@@ -7,8 +7,11 @@ pub enum Exit {
     Ok,
     /// At least one source failed (or, with `--strict`, an article).
     SourceFailed,
-    /// A runtime error outside any one source (store cannot be opened, bad arguments).
+    /// A runtime error outside any one source (store cannot be opened, HTTP client).
     Runtime,
+    /// The command line was wrong (unknown flag, missing argument, unknown source id), or
+    /// the command was run as root on state another user owns (EX_USAGE).
+    Usage,
     /// The configuration is invalid (EX_CONFIG).
     Config,
 }
@@ -19,6 +22,7 @@ impl Exit {
             Exit::Ok => 0,
             Exit::SourceFailed => 1,
             Exit::Runtime => 2,
+            Exit::Usage => 64,
             Exit::Config => 78,
         }
     }

@@ -383,7 +383,7 @@ pub(super) fn command(config_path: &Path, url: &str, source: Option<&str>, json:
         Ok(u) if matches!(u.scheme(), "http" | "https") => u,
         _ => {
             eprintln!("pressfeed: preview needs an absolute http(s) URL, got {url:?}");
-            return Exit::Runtime;
+            return Exit::Usage;
         }
     };
     let synthetic = match zero_config_source(&url) {
@@ -410,7 +410,7 @@ pub(super) fn command(config_path: &Path, url: &str, source: Option<&str>, json:
             Some(s) => s.clone(),
             None => {
                 eprintln!("pressfeed: no source {id:?} in {}", config_path.display());
-                return Exit::Config;
+                return Exit::Usage;
             }
         },
         None => match synthetic.sources.first() {

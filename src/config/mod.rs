@@ -8,7 +8,8 @@
 //! Files: `raw` (the structs as deserialized), `span` (the validation context and TOML
 //! positions), `settings` (`[settings]`), `source` (one `[[source]]`), `kinds` (`kind`,
 //! `wordpress`, `[source.json]`), `twins` (`[source.languages]`), `values` (checks shared
-//! by all of them), `telegram` (Telegram channel URLs).
+//! by all of them), `telegram` (Telegram channel URLs), `service_dirs` (systemd's state
+//! and cache directories).
 //!
 //! Layer: imports only `core`; it knows nothing of HTTP clients or HTML documents.
 
@@ -26,6 +27,7 @@ use crate::core::schedule::Schedule;
 mod kinds;
 mod ops;
 mod raw;
+mod service_dirs;
 mod settings;
 mod source;
 mod span;
@@ -36,6 +38,7 @@ mod values;
 pub use kinds::{JsonRules, SourceKind, WordPressMode};
 pub use ops::{Alerts, CaFile};
 use raw::RawConfig;
+pub use service_dirs::ServiceDirs;
 use span::Ctx;
 pub use telegram::telegram_channel;
 
@@ -206,12 +209,18 @@ impl Config {
             path: path.to_path_buf(),
             source,
         })?;
-        Config::parse(&text, path)
+        Config::parse_with(&text, path, &ServiceDirs::from_env())
     }
 
     /// Validates config text; `path` is used for messages and to resolve relative paths.
     pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
-        let ctx = Ctx { text, path };
+        Config::parse_with(text, path, &ServiceDirs::default())
+    }
+
+    /// [`Config::parse`], with relative `database` / `feeds_dir` under systemd's service
+    /// directories when `dirs` has them.
+    pub fn parse_with(text: &str, path: &Path, dirs: &ServiceDirs) -> Result<Config, ConfigError> {
+        let ctx = Ctx { text, path, dirs };
         let raw: RawConfig = toml::from_str(text)
             .map_err(|e| ctx.shape_error().unwrap_or_else(|| ctx.toml_error(&e)))?;
         let settings = ctx.settings(raw.settings.unwrap_or_default())?;

@@ -2,7 +2,7 @@
 //! numeric limits, each with its documented default and range.
 
 use std::net::SocketAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use toml::Spanned;
@@ -13,18 +13,18 @@ use super::span::Ctx;
 use super::values::http_url;
 use super::{ConfigError, Settings};
 
-/// Default `User-Agent`.
-fn default_user_agent() -> String {
-    format!(
-        "pressfeed/{} (+https://github.com/pressfeed/pressfeed)",
-        env!("CARGO_PKG_VERSION")
-    )
+/// Default `User-Agent`: the program and its version, nothing more. There is no project web
+/// site to point at, and a made-up one would send complaints nowhere; the shipped config
+/// asks admins to add their own contact.
+pub(super) fn default_user_agent() -> String {
+    format!("pressfeed/{}", env!("CARGO_PKG_VERSION"))
 }
 
 impl Ctx<'_> {
     pub(super) fn settings(&self, raw: RawSettings) -> Result<Settings, ConfigError> {
-        let database = self.path_setting(raw.database, "database", "pressfeed.db")?;
-        let feeds_dir = self.path_setting(raw.feeds_dir, "feeds_dir", "feeds")?;
+        let dirs = self.dirs;
+        let database = self.path_setting(raw.database, "database", "pressfeed.db", dirs.state())?;
+        let feeds_dir = self.path_setting(raw.feeds_dir, "feeds_dir", "feeds", dirs.cache())?;
         let listen = self.listen(raw.listen)?;
         let base_url = self.base_url(raw.base_url, listen)?;
         let user_agent = self.user_agent(raw.user_agent)?;
@@ -101,19 +101,25 @@ impl Ctx<'_> {
         })
     }
 
-    /// A path setting, resolved against the config file's folder.
+    /// A path setting: a relative one is resolved under `service_dir` when systemd gave us
+    /// one (see [`ServiceDirs`](super::ServiceDirs)), else against the config file's folder.
     fn path_setting(
         &self,
         v: Option<Spanned<String>>,
         key: &str,
         default: &str,
+        service_dir: Option<&Path>,
     ) -> Result<PathBuf, ConfigError> {
+        let resolve = |p: &str| match service_dir {
+            Some(dir) if Path::new(p).is_relative() => dir.join(p),
+            _ => self.resolve(p),
+        };
         match v {
-            None => Ok(self.resolve(default)),
+            None => Ok(resolve(default)),
             Some(v) if v.get_ref().trim().is_empty() => {
                 Err(self.err(v.span(), format!("settings.{key}"), "must not be empty"))
             }
-            Some(v) => Ok(self.resolve(v.get_ref())),
+            Some(v) => Ok(resolve(v.get_ref())),
         }
     }
 

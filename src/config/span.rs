@@ -12,6 +12,8 @@ use super::ConfigError;
 pub(super) struct Ctx<'a> {
     pub(super) text: &'a str,
     pub(super) path: &'a Path,
+    /// Where relative `database` / `feeds_dir` go under systemd.
+    pub(super) dirs: &'a super::ServiceDirs,
 }
 
 /// One `[[source]]` table being validated: where it is, for its error messages.

@@ -231,10 +231,7 @@ fn defaults_applied() {
     assert_eq!(s.base_url.as_str(), "http://127.0.0.1:8080/");
     assert_eq!(
         s.user_agent,
-        format!(
-            "pressfeed/{} (+https://github.com/pressfeed/pressfeed)",
-            env!("CARGO_PKG_VERSION")
-        )
+        format!("pressfeed/{}", env!("CARGO_PKG_VERSION"))
     );
     assert_eq!(s.connect_timeout, Duration::from_secs(10));
     assert_eq!(s.request_timeout, Duration::from_secs(30));

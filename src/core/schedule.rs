@@ -68,6 +68,23 @@ impl Schedule {
             .next()
             .map(|t| t.with_timezone(&Utc))
     }
+
+    /// The last tick at or before `at`, evaluated in `tz`.
+    pub fn prev_before(&self, at: DateTime<Utc>, tz: Tz) -> Option<DateTime<Utc>> {
+        self.inner
+            .after(&at.with_timezone(&tz))
+            .next_back()
+            .map(|t| t.with_timezone(&Utc))
+    }
+
+    /// How often the schedule fires around `now`: the distance between the ticks just
+    /// before and just after it (cron intervals vary: `0 9,17 * * *` is 8 h by day and 16 h
+    /// by night). `None` when the schedule has no tick on one side of `now`.
+    pub fn interval_around(&self, now: DateTime<Utc>, tz: Tz) -> Option<chrono::Duration> {
+        let prev = self.prev_before(now, tz)?;
+        let next = self.next_after(now, tz)?;
+        Some(next - prev)
+    }
 }
 
 /// Six-field (seconds first) equivalents of the crontab shortcuts.
@@ -305,5 +322,31 @@ mod tests {
         let e = Schedule::parse("0 9 * * * * * *").err().unwrap_or_default();
         assert!(e.ends_with("found 8"), "{e}");
         assert!(Schedule::parse("x y z a b").is_err());
+    }
+
+    #[test]
+    fn interval_is_the_gap_between_the_ticks_around_now() {
+        let secs = |expr: &str, now: &str| {
+            Schedule::parse(expr)
+                .expect("valid")
+                .interval_around(utc(now), Tz::UTC)
+                .map(|d| d.num_seconds())
+        };
+        assert_eq!(secs("*/30 * * * *", "2024-03-01T10:05:17Z"), Some(1800));
+        assert_eq!(secs("@hourly", "2024-03-01T10:05:17Z"), Some(3600));
+        // uneven schedules: the gap that contains now
+        assert_eq!(secs("0 9,17 * * *", "2024-03-01T12:00:00Z"), Some(8 * 3600));
+        assert_eq!(
+            secs("0 9,17 * * *", "2024-03-01T20:00:00Z"),
+            Some(16 * 3600)
+        );
+        // no tick after now: no interval
+        assert_eq!(secs("0 0 12 1 1 * 2020", "2024-03-01T10:05:00Z"), None);
+        let s = Schedule::parse("*/30 * * * *").expect("valid");
+        assert_eq!(
+            s.prev_before(utc("2024-03-01T10:05:17Z"), Tz::UTC)
+                .map(|t| t.to_rfc3339()),
+            Some("2024-03-01T10:00:00+00:00".into())
+        );
     }
 }

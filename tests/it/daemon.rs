@@ -12,21 +12,21 @@ use crate::common::{FixtureServer, fixture_dir};
 
 /// The daemon's stderr as it arrives, and whether it has ended (the process exited).
 #[derive(Default)]
-struct Log {
-    lines: Vec<String>,
-    closed: bool,
+pub(crate) struct Log {
+    pub(crate) lines: Vec<String>,
+    pub(crate) closed: bool,
 }
 
 /// A running `pressfeed run` child with its stderr collected line by line; waiters are woken
 /// on every new line and at the end.
-struct Daemon {
+pub(crate) struct Daemon {
     child: Child,
     addr: String,
     log: Arc<(Mutex<Log>, Condvar)>,
 }
 
 impl Daemon {
-    fn start(cfg: &Path, envs: &[(&str, &str)]) -> Daemon {
+    pub(crate) fn start(cfg: &Path, envs: &[(&str, &str)]) -> Daemon {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_pressfeed"));
         cmd.arg("--config")
             .arg(cfg)
@@ -68,13 +68,13 @@ impl Daemon {
     }
 
     /// The stderr lines so far.
-    fn lines(&self) -> Vec<String> {
+    pub(crate) fn lines(&self) -> Vec<String> {
         self.log.0.lock().unwrap().lines.clone()
     }
 
     /// Blocks until `done` holds for the log (checked on every new line and at its end);
     /// `limit` only guards against waiting forever.
-    fn wait_log(&self, what: &str, limit: Duration, mut done: impl FnMut(&Log) -> bool) {
+    pub(crate) fn wait_log(&self, what: &str, limit: Duration, mut done: impl FnMut(&Log) -> bool) {
         let (lines, changed) = &*self.log;
         let (log, timeout) = changed
             .wait_timeout_while(lines.lock().unwrap(), limit, |log| !done(log))
@@ -86,11 +86,11 @@ impl Daemon {
         );
     }
 
-    fn url(&self, path: &str) -> String {
+    pub(crate) fn url(&self, path: &str) -> String {
         format!("http://{}{path}", self.addr)
     }
 
-    fn signal(&self, sig: &str) {
+    pub(crate) fn signal(&self, sig: &str) {
         let ok = Command::new("kill")
             .arg(format!("-{sig}"))
             .arg(self.child.id().to_string())
@@ -106,7 +106,7 @@ impl Daemon {
 
     /// Waits for the process to exit (its stderr ends first); returns the exit code. `limit`
     /// only guards against waiting forever.
-    fn wait_exit(&mut self, limit: Duration) -> Option<i32> {
+    pub(crate) fn wait_exit(&mut self, limit: Duration) -> Option<i32> {
         self.wait_log("the daemon to exit", limit, |log| log.closed);
         self.child.wait().expect("wait for the daemon").code()
     }
@@ -146,7 +146,7 @@ fn wait_for(what: &str, limit: Duration, mut ok: impl FnMut() -> bool) {
     panic!("timed out waiting for {what}");
 }
 
-fn client() -> reqwest::blocking::Client {
+pub(crate) fn client() -> reqwest::blocking::Client {
     reqwest::blocking::Client::builder()
         .no_gzip()
         .no_brotli()
@@ -459,9 +459,10 @@ fn shipped_systemd_units_pass_systemd_analyze_verify() {
         let entry = entry.unwrap();
         let name = entry.file_name().to_string_lossy().into_owned();
         // The units name the installed path; point them at the binary under test.
-        let text = std::fs::read_to_string(entry.path())
-            .unwrap()
-            .replace("/usr/local/bin/pressfeed", env!("CARGO_BIN_EXE_pressfeed"));
+        let text = std::fs::read_to_string(entry.path()).unwrap().replace(
+            "ExecStart=pressfeed ",
+            &format!("ExecStart={} ", env!("CARGO_BIN_EXE_pressfeed")),
+        );
         std::fs::write(dir.path().join(&name), text).unwrap();
         names.push(name);
     }

@@ -19,6 +19,7 @@ mod refresh;
 mod resource_bounds;
 mod retention;
 mod serve;
+mod service;
 mod sources;
 mod telegram;
 mod zeroconf;
