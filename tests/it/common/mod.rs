@@ -40,8 +40,6 @@ pub struct RecordedRequest {
     pub headers: Vec<(String, String)>,
     /// Request body (only kept for POSTs to the WebSub hub stub at `/hub`).
     pub body: String,
-    /// When the request arrived.
-    pub at: std::time::Instant,
 }
 
 /// One response as the fixture server finished it: the handler returned it (after any
@@ -483,7 +481,6 @@ async fn respond(shared: &Shared, seq: u64, req: Request) -> Response {
             path_and_query: "/hub".into(),
             headers,
             body,
-            at: std::time::Instant::now(),
         });
         return Response::builder()
             .status(StatusCode::ACCEPTED)
@@ -501,7 +498,6 @@ async fn respond(shared: &Shared, seq: u64, req: Request) -> Response {
     let recorded = RecordedRequest {
         seq,
         body: String::new(),
-        at: std::time::Instant::now(),
         path_and_query: uri
             .path_and_query()
             .map(|p| p.to_string())
