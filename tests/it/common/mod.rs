@@ -363,7 +363,7 @@ fn status(code: StatusCode, body: &'static str) -> Response {
 }
 
 /// Maps `/a/b/` to `a/b/index.html` (or `a/b/amp.html` for `?amp=1`), `/a/x.html` to itself,
-/// `/a/b?k=v&j=w` to `a/b/j=w&k=v.json` when that file exists; refuses `..`.
+/// `/a/b?k=v&j=w` to `a/b/j=w&k=v.json` (or `.html`) when that file exists; refuses `..`.
 fn resolve(root: &Path, path: &str, query: Option<&str>) -> Result<PathBuf, Box<Response>> {
     let mut rel = PathBuf::new();
     for part in path.trim_start_matches('/').split('/') {
@@ -385,9 +385,13 @@ fn resolve(root: &Path, path: &str, query: Option<&str>) -> Result<PathBuf, Box<
     if let Some(q) = query {
         let mut pairs: Vec<&str> = q.split('&').filter(|p| !p.is_empty()).collect();
         pairs.sort_unstable();
-        let name = format!("{}.json", pairs.join("&"));
-        if !name.contains(['/', '\\']) && full.join(&name).is_file() {
-            return Ok(full.join(name));
+        // Listing pages by query (Drupal `?page=1`, Bitrix `?PAGEN_1=2`) the same way, from
+        // `page=1.html`.
+        for ext in ["json", "html"] {
+            let name = format!("{}.{ext}", pairs.join("&"));
+            if !name.contains(['/', '\\']) && full.join(&name).is_file() {
+                return Ok(full.join(name));
+            }
         }
     }
     let amp = query.is_some_and(|q| q.split('&').any(|kv| kv == "amp=1" || kv == "amp"));
