@@ -141,11 +141,12 @@ fn score(family: &str, listing: &str) -> Score {
         .expect("run pressfeed refresh");
     let json = fs::read(dir.path().join("feeds").join(format!("{family}.json")));
     let items: Vec<serde_json::Value> = match json {
-        Ok(bytes) => serde_json::from_slice::<serde_json::Value>(&bytes).expect("JSON Feed")
-            ["items"]
-            .as_array()
-            .cloned()
-            .unwrap_or_default(),
+        Ok(bytes) => {
+            serde_json::from_slice::<serde_json::Value>(&bytes).expect("JSON Feed")["items"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default()
+        }
         // No feed written at all (the listing yielded nothing): everything is missing.
         Err(_) => {
             eprintln!(
@@ -204,8 +205,7 @@ fn score(family: &str, listing: &str) -> Score {
         let body = plain(item["content_html"].as_str().unwrap_or_default());
         let f1 = token_f1(&body, &e.text);
         if f1 < MIN_BODY_F1 {
-            s.misses
-                .push(format!("{}: body F1 {f1:.3}: {body}", e.id));
+            s.misses.push(format!("{}: body F1 {f1:.3}: {body}", e.id));
         }
         s.body_f1 += f1;
     }
