@@ -17,7 +17,8 @@
 //!   "article": null | {
 //!     "url": fetched URL, "error": null | why it would be rejected,
 //!     "fields": { NAME: { "value": …, "step": "json-ld headline" | "selector h1" | … } },
-//!     "date_failures": [{ "field", "text", "origin" }],
+//!     "date_failures": [{ "field", "text", "origin", "partial"? }] ("partial": the
+//!                         date-like text left over when a date was only partly read),
 //!     "body_chars": N, "body_start": first 300 characters of the body text,
 //!     "selector_misses": [configured selectors that matched nothing] } }
 //! ```
@@ -38,7 +39,6 @@ use url::Url;
 use super::commands::{load, runtime};
 use super::exit::Exit;
 use crate::config::{Config, ConfigError, Source};
-use crate::core::dates::parse_date;
 use crate::core::model::{DateCandidate, RawArticle};
 use crate::extract::{extract_article, extract_listing};
 use crate::http::{FetchError, Fetcher, Outcome, RequestPolicy};
@@ -149,25 +149,23 @@ fn step_of(raw: &RawArticle, field: &str) -> Option<String> {
         .map(|(_, s)| s.clone())
 }
 
-/// The first date candidate that parses, and the ones before it that did not.
+/// The date the candidates yield (with its step), and the ones before it that did not read,
+/// each with its left-over text when it was only partly understood.
 fn pick_date(
     cands: &[DateCandidate],
     tz: Tz,
     now: DateTime<Utc>,
-) -> (Option<(String, String)>, Vec<&DateCandidate>) {
-    let mut failed = Vec::new();
-    for c in cands {
-        match parse_date(&c.text, tz, now) {
-            Some(d) => {
-                return (
-                    Some((d.with_timezone(&tz).to_rfc3339(), c.origin.to_string())),
-                    failed,
-                );
-            }
-            None => failed.push(c),
-        }
-    }
-    (None, failed)
+) -> (
+    Option<(String, String)>,
+    Vec<(&DateCandidate, Option<String>)>,
+) {
+    let picked = crate::core::datepick::pick_date(cands, tz, now);
+    (
+        picked
+            .instant
+            .map(|(d, origin)| (d.with_timezone(&tz).to_rfc3339(), origin)),
+        picked.failed,
+    )
 }
 
 fn field(value: Value, step: Option<String>) -> Value {
@@ -195,8 +193,12 @@ fn article_report(html: &str, page_url: &Url, source: &Source, now: DateTime<Utc
     };
     let mut failures: Vec<Value> = Vec::new();
     for (name, list) in [("published", &pub_failed), ("modified", &mod_failed)] {
-        for c in list {
-            failures.push(json!({ "field": name, "text": c.text, "origin": c.origin }));
+        for (c, leftover) in list {
+            let mut f = json!({ "field": name, "text": c.text, "origin": c.origin });
+            if let Some(rest) = leftover {
+                f["partial"] = json!(rest);
+            }
+            failures.push(f);
         }
     }
     let body_html = raw
@@ -328,8 +330,12 @@ pub fn render_text(report: &Value) -> String {
         if let Some(fails) = a["date_failures"].as_array().filter(|f| !f.is_empty()) {
             out += "\n  Date text that did not parse:\n";
             for f in fails {
+                let partial = match f["partial"].as_str() {
+                    Some(rest) => format!(", partly understood: {rest:?} left over, not used"),
+                    None => String::new(),
+                };
                 out += &format!(
-                    "    {:<10} {:?} ({})\n",
+                    "    {:<10} {:?} ({}{partial})\n",
                     s(&f["field"]),
                     s(&f["text"]),
                     s(&f["origin"])

@@ -112,6 +112,14 @@ fn date_like_word(word: &str) -> bool {
         || month_number(w).is_some()
 }
 
+/// Whether `text` holds something [`parse_date`] reads as a date (absolute or relative),
+/// without caring which: for finding the date cell of a table row.
+pub fn looks_like_date(text: &str) -> bool {
+    // Any fixed anchor will do: only whether a date is found matters, not which.
+    let anchor = DateTime::<Utc>::UNIX_EPOCH + TimeDelta::days(20_000);
+    parse_date(text, chrono_tz::UTC, anchor).is_some()
+}
+
 /// `now` as a calendar date in `tz`; `None` only at the very edge of chrono's range, where
 /// `DateTime::date_naive` would panic.
 fn local_date(tz: Tz, now: DateTime<Utc>) -> Option<NaiveDate> {

@@ -14,6 +14,7 @@ use regex::Regex;
 use scraper::{ElementRef, Html, Selector};
 use url::Url;
 
+use super::groups;
 use super::html::sel;
 use crate::core::model::ListingItem;
 use crate::core::text::collapse_whitespace;
@@ -65,7 +66,7 @@ const FILE_EXTENSIONS: &[&str] = &[
 
 /// True when `el` sits in navigation, site header/footer, sidebar or pagination. Headers
 /// and footers inside an `article` are the post's own (its title link lives there).
-fn in_chrome(el: ElementRef<'_>) -> bool {
+pub(super) fn in_chrome(el: ElementRef<'_>) -> bool {
     let in_article = el
         .ancestors()
         .filter_map(ElementRef::wrap)
@@ -187,12 +188,18 @@ struct Found<'a> {
     by_url: bool,
 }
 
-/// Article links of a listing page, in page order, each once.
+/// Article links of a listing page, main list first, each once.
+///
+/// When the page has a repeated list of links ([`groups`]), the main one is the listing:
+/// its links are taken with its items' dates, plus links elsewhere whose URL alone says
+/// "article" unless they only sit in side blocks. Otherwise, links qualify by URL or by a
+/// repeated card structure, as before lists were recognised.
 pub fn discover_links(doc: &Html, base: &Url, page_url: &Url) -> Vec<ListingItem> {
     let mut found: Vec<Found<'_>> = Vec::new();
     let mut index: HashMap<Url, usize> = HashMap::new();
     let mut signatures: HashMap<String, usize> = HashMap::new();
     let mut link_sig: Vec<(usize, String)> = Vec::new();
+    let mut all_links: Vec<ElementRef<'_>> = Vec::new();
     for a in doc.select(&LINKS) {
         let Some(href) = a.value().attr("href") else {
             continue;
@@ -221,9 +228,15 @@ pub fn discover_links(doc: &Html, base: &Url, page_url: &Url) -> Vec<ListingItem
             found.len() - 1
         });
         found[i].links.push(a);
+        all_links.push(a);
         let sig = card_signature(a);
         *signatures.entry(sig.clone()).or_default() += 1;
         link_sig.push((i, sig));
+    }
+    let lists = groups::analyse(&all_links);
+    let (main_item, only_side) = placement(found.len(), &link_sig, &lists);
+    if lists.main.is_some() {
+        return from_main_list(doc, found, &main_item, &only_side);
     }
     let mut by_card = vec![false; found.len()];
     for (i, sig) in link_sig {
@@ -234,13 +247,66 @@ pub fn discover_links(doc: &Html, base: &Url, page_url: &Url) -> Vec<ListingItem
     found
         .into_iter()
         .enumerate()
-        .filter(|(i, f)| f.by_url || by_card[*i])
-        .filter_map(|(_, f)| item(doc, f))
+        .filter(|(i, f)| (f.by_url || by_card[*i]) && !only_side[*i])
+        .filter_map(|(_, f)| item(f, None))
         .collect()
 }
 
-/// The listing entry of one link: its longest link text as title, a date from its card.
-fn item(_doc: &Html, f: Found<'_>) -> Option<ListingItem> {
+/// Per found entry: its first link in the main list (link number and item), and whether
+/// every one of its links sits in a side block.
+type Placement = (Vec<Option<(usize, ego_tree::NodeId)>>, Vec<bool>);
+
+fn placement(entries: usize, link_sig: &[(usize, String)], lists: &groups::Groups) -> Placement {
+    let mut main_item = vec![None; entries];
+    let mut only_side = vec![true; entries];
+    for (link_no, (i, _)) in link_sig.iter().enumerate() {
+        match lists.of_link.get(link_no).copied().flatten() {
+            Some((g, item)) if Some(g) == lists.main => {
+                if main_item[*i].is_none() {
+                    main_item[*i] = Some((link_no, item));
+                }
+                only_side[*i] = false;
+            }
+            Some((g, _)) if lists.groups.get(g).is_some_and(|x| x.side) => {}
+            _ => only_side[*i] = false,
+        }
+    }
+    (main_item, only_side)
+}
+
+/// The entries when a main list was found: its items in list order, then links outside it
+/// whose URL says "article" and which do not only sit in side blocks.
+fn from_main_list(
+    doc: &Html,
+    found: Vec<Found<'_>>,
+    main_item: &[Option<(usize, ego_tree::NodeId)>],
+    only_side: &[bool],
+) -> Vec<ListingItem> {
+    let mut picked: Vec<(usize, ListingItem)> = Vec::new();
+    for (i, f) in found.into_iter().enumerate() {
+        let (order, date) = match main_item[i] {
+            Some((link_no, item)) => (
+                link_no,
+                doc.tree
+                    .get(item)
+                    .and_then(ElementRef::wrap)
+                    .and_then(groups::item_date),
+            ),
+            None if f.by_url && !only_side[i] => (usize::MAX, None),
+            None => continue,
+        };
+        if let Some(it) = item(f, date) {
+            picked.push((order, it));
+        }
+    }
+    // Stable: entries outside the main list keep their page order after it.
+    picked.sort_by_key(|(order, _)| *order);
+    picked.into_iter().map(|(_, it)| it).collect()
+}
+
+/// The listing entry of one link: its longest link text as title, a date from its list
+/// item (`item_date`) or else from its card.
+fn item(f: Found<'_>, item_date: Option<String>) -> Option<ListingItem> {
     let title = f
         .links
         .iter()
@@ -251,7 +317,7 @@ fn item(_doc: &Html, f: Found<'_>) -> Option<ListingItem> {
     if !f.by_url && title.as_ref().is_none_or(|t| t.chars().count() < 12) {
         return None;
     }
-    let date_text = f.links.first().and_then(|a| card_date(*a));
+    let date_text = item_date.or_else(|| f.links.first().and_then(|a| card_date(*a)));
     Some(ListingItem {
         url: f.url,
         title,
