@@ -135,7 +135,7 @@ mod tests {
         let p = pick_date(&cands, ALMATY, now());
         let (t, origin) = p.instant.unwrap();
         assert_eq!(t, at("2025-09-24T10:30:00+05:00"));
-        assert!(origin.contains("off by +1 h"), "{origin}");
+        assert!(origin.contains("off by -1 h"), "{origin}");
     }
 
     #[test]

@@ -20,7 +20,7 @@ use crate::core::model::ListingItem;
 use crate::core::text::collapse_whitespace;
 
 /// How many links must share an ancestor path to count as a list of cards.
-pub const MIN_REPEATS: usize = 3;
+pub const MIN_REPEATS: usize = groups::MIN_REPEATS;
 
 static LINKS: LazyLock<Selector> = LazyLock::new(|| sel("a[href]"));
 static TIME: LazyLock<Selector> = LazyLock::new(|| sel("time"));
@@ -252,9 +252,9 @@ pub fn discover_links(doc: &Html, base: &Url, page_url: &Url) -> Vec<ListingItem
         .collect()
 }
 
-/// Per found entry: its first link in the main list (link number and item), and whether
-/// every one of its links sits in a side block.
-type Placement = (Vec<Option<(usize, ego_tree::NodeId)>>, Vec<bool>);
+/// Per found entry: its item in the main list, and whether every one of its links sits in
+/// a side block.
+type Placement = (Vec<Option<ego_tree::NodeId>>, Vec<bool>);
 
 fn placement(entries: usize, link_sig: &[(usize, String)], lists: &groups::Groups) -> Placement {
     let mut main_item = vec![None; entries];
@@ -263,7 +263,7 @@ fn placement(entries: usize, link_sig: &[(usize, String)], lists: &groups::Group
         match lists.of_link.get(link_no).copied().flatten() {
             Some((g, item)) if Some(g) == lists.main => {
                 if main_item[*i].is_none() {
-                    main_item[*i] = Some((link_no, item));
+                    main_item[*i] = Some(item);
                 }
                 only_side[*i] = false;
             }
@@ -274,34 +274,30 @@ fn placement(entries: usize, link_sig: &[(usize, String)], lists: &groups::Group
     (main_item, only_side)
 }
 
-/// The entries when a main list was found: its items in list order, then links outside it
+/// The entries when a main list was found, in page order: its items, and links outside it
 /// whose URL says "article" and which do not only sit in side blocks.
 fn from_main_list(
     doc: &Html,
     found: Vec<Found<'_>>,
-    main_item: &[Option<(usize, ego_tree::NodeId)>],
+    main_item: &[Option<ego_tree::NodeId>],
     only_side: &[bool],
 ) -> Vec<ListingItem> {
-    let mut picked: Vec<(usize, ListingItem)> = Vec::new();
-    for (i, f) in found.into_iter().enumerate() {
-        let (order, date) = match main_item[i] {
-            Some((link_no, item)) => (
-                link_no,
-                doc.tree
+    found
+        .into_iter()
+        .enumerate()
+        .filter_map(|(i, f)| {
+            let date = match main_item[i] {
+                Some(item) => doc
+                    .tree
                     .get(item)
                     .and_then(ElementRef::wrap)
                     .and_then(groups::item_date),
-            ),
-            None if f.by_url && !only_side[i] => (usize::MAX, None),
-            None => continue,
-        };
-        if let Some(it) = item(f, date) {
-            picked.push((order, it));
-        }
-    }
-    // Stable: entries outside the main list keep their page order after it.
-    picked.sort_by_key(|(order, _)| *order);
-    picked.into_iter().map(|(_, it)| it).collect()
+                None if f.by_url && !only_side[i] => None,
+                None => return None,
+            };
+            item(f, date)
+        })
+        .collect()
 }
 
 /// The listing entry of one link: its longest link text as title, a date from its list
@@ -381,6 +377,92 @@ mod tests {
         assert!(article_like_url(&u("http://x.kz/news.php?id=77")));
         assert!(!article_like_url(&u("http://x.kz/about/")));
         assert!(!article_like_url(&u("http://x.kz/page/2/")));
+    }
+
+    #[test]
+    fn regression_sidebar_latest_news_first_in_html_is_not_the_listing() {
+        // A table layout without class names: the "latest news" column comes first, links
+        // an announcement from another section and shows cut titles; the main list follows.
+        let row = |d: &str, slug: &str, t: &str| {
+            format!(
+                "<tr><td><font size=1>{d}</font></td><td><a href=\"{slug}.html\">{t}</a></td></tr>"
+            )
+        };
+        let side: String = [
+            row("25.09.25", "obyavlenie", "Объявление о личном приёме..."),
+            row(
+                "24.09.25",
+                "soveshchanie",
+                "Прокурор области провёл сове...",
+            ),
+            row("23.09.25", "priem", "В прокуратуре области состоял..."),
+        ]
+        .concat();
+        let main: String = [
+            row(
+                "24.09.2025",
+                "soveshchanie",
+                "Прокурор области провёл совещание с руководителями",
+            ),
+            row(
+                "23.09.2025",
+                "priem",
+                "В прокуратуре области состоялся приём предпринимателей",
+            ),
+            row(
+                "22.09.2025",
+                "proverka",
+                "О результатах проверки исполнения бюджетного законодательства",
+            ),
+        ]
+        .concat();
+        let html = format!(
+            "<table><tr><td>Сегодня: 6 декабря 2026 г.</td></tr></table><table><tr>\
+             <td width=220><b>Последние новости</b><table>{side}</table></td>\
+             <td><font size=4><b>Новости</b></font><table width=100%>{main}</table></td></tr></table>"
+        );
+        let doc = Html::parse_document(&html);
+        let page = Url::parse("http://x.kz/press/novosti.html").unwrap();
+        let items = discover_links(&doc, &page, &page);
+        let got: Vec<(&str, Option<&str>, Option<&str>)> = items
+            .iter()
+            .map(|i| (i.url.path(), i.title.as_deref(), i.date_text.as_deref()))
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                (
+                    "/press/soveshchanie.html",
+                    Some("Прокурор области провёл совещание с руководителями"),
+                    Some("24.09.2025")
+                ),
+                (
+                    "/press/priem.html",
+                    Some("В прокуратуре области состоялся приём предпринимателей"),
+                    Some("23.09.2025")
+                ),
+                (
+                    "/press/proverka.html",
+                    Some("О результатах проверки исполнения бюджетного законодательства"),
+                    Some("22.09.2025")
+                ),
+            ]
+        );
+    }
+
+    #[test]
+    fn a_last_page_with_one_dated_row_is_a_list() {
+        let html = r#"<div id="sidebar-first"><a href="/news/a">Старая новость в сайдбаре</a></div>
+            <div class="view-content"><div class="views-row">
+              <div class="views-field-title"><a href="/news/vstrecha-s-veteranami">Встреча с ветеранами органов прокуратуры</a></div>
+              <span class="date-display-single">20.02.2024 - 15:00</span></div></div>
+            <ul class="pager"><li class="pager-previous"><a href="/news?page=1">‹</a></li></ul>"#;
+        let doc = Html::parse_document(html);
+        let page = Url::parse("http://x.kz/news?page=2").unwrap();
+        let items = discover_links(&doc, &page, &page);
+        assert_eq!(items.len(), 1, "{items:?}");
+        assert_eq!(items[0].url.path(), "/news/vstrecha-s-veteranami");
+        assert_eq!(items[0].date_text.as_deref(), Some("20.02.2024 - 15:00"));
     }
 
     #[test]

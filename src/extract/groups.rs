@@ -3,7 +3,7 @@
 //! A list of articles is a run of sibling elements of the same shape (Drupal `.views-row`,
 //! Bitrix `.news-item`, table rows, WordPress `article`s) each holding a link. Every link
 //! is assigned to the lowest of its ancestors (up to [`MAX_LEVELS`]) that has at least
-//! [`super::discover::MIN_REPEATS`] same-shaped siblings holding links: that ancestor is its
+//! [`MIN_REPEATS`] same-shaped siblings holding links: that ancestor is its
 //! item, the siblings' parent its list. Lists are then scored: more items, items showing a
 //! date, real headlines as link text, a place in the main content, and no sign of a side
 //! block ("Последние новости" label, `left`/`side`/`latest` names, a narrow fixed-width
@@ -18,10 +18,12 @@ use std::sync::LazyLock;
 use ego_tree::NodeId;
 use scraper::{ElementRef, Selector};
 
-use super::discover::MIN_REPEATS;
 use super::html::sel;
 use crate::core::dates::looks_like_date;
 use crate::core::text::collapse_whitespace;
+
+/// How many same-shaped siblings holding links make a list.
+pub(super) const MIN_REPEATS: usize = 3;
 
 /// How far above a link its repeated item may sit (a > span > div.views-field > div.views-row).
 const MAX_LEVELS: usize = 6;

@@ -82,6 +82,23 @@ fn agrees(text: &str, listed: &(String, bool)) -> bool {
     !t.is_empty() && !l.is_empty() && (t.starts_with(&l) || (!listed.1 && l.starts_with(&t)))
 }
 
+/// Whether a heading and the listing's text are about the same article: they share at
+/// least half the words of the shorter one. A listing often shows a shorter headline than
+/// the page ("Статья 1" / "Статья номер 1"); a section name ("Новости") shares nothing.
+fn related(heading: &str, listed: &(String, bool)) -> bool {
+    let words = |s: &str| -> Vec<String> {
+        norm(s)
+            .split(|c: char| !c.is_alphanumeric())
+            .filter(|w| !w.is_empty())
+            .map(str::to_string)
+            .collect()
+    };
+    let (h, l) = (words(heading), words(&listed.0));
+    let shorter = h.len().min(l.len());
+    let common = l.iter().filter(|w| h.contains(w)).count();
+    shorter > 0 && common * 2 >= shorter
+}
+
 /// Whole text of `el` when it is at most [`MAX_HEADLINE_CHARS`] long (stops reading early).
 fn short_text(el: ElementRef<'_>) -> Option<String> {
     let mut out = String::new();
@@ -147,6 +164,7 @@ fn title_pieces(doc: &Html, site_name: Option<&str>) -> Vec<String> {
 
 /// The title of a page without structured data (see the module docs).
 pub(super) fn title(doc: &Html, site_name: Option<&str>, listed: Listed<'_>) -> Option<Title> {
+    let as_listed = listed.title.map(collapse_whitespace);
     let listed = listed.title.map(listed_text).filter(|l| !l.0.is_empty());
     let found = |text: String, step, element| {
         Some(Title {
@@ -160,7 +178,7 @@ pub(super) fn title(doc: &Html, site_name: Option<&str>, listed: Listed<'_>) -> 
         .filter(|h| !in_chrome(*h))
         .find_map(|h| short_text(h).map(|t| (t, h.id())));
     if let Some((t, id)) = &h1
-        && listed.as_ref().is_none_or(|l| agrees(t, l))
+        && listed.as_ref().is_none_or(|l| related(t, l))
     {
         return found(t.clone(), "h1", Some(*id));
     }
@@ -183,7 +201,8 @@ pub(super) fn title(doc: &Html, site_name: Option<&str>, listed: Listed<'_>) -> 
         if let Some((t, id)) = element_with_text(doc, |t| agrees(t, l)) {
             return found(t, "page text matching the listing title", Some(id));
         }
-        return found(l.0.clone(), "listing title", None);
+        // Cut or not, as the listing shows it: an ellipsis tells the reader it is cut.
+        return found(as_listed.unwrap_or_default(), "listing title", None);
     }
     let (full, parts) = pieces.split_last()?;
     // A piece the page also shows as a block of its own is the headline.
@@ -289,4 +308,104 @@ pub(super) fn bare_dates(doc: &Html, container: NodeId) -> Vec<NodeId> {
         })
         .map(|e| e.id())
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const HEADER: &str = "<table><tr><td>Логотип</td><td><font size=1>Сегодня: 6 декабря 2026 г.</font></td></tr></table>";
+
+    fn page(title: &str, main: &str) -> Html {
+        Html::parse_document(&format!(
+            "<html><head><title>{title}</title></head><body>{HEADER}<table><tr>\
+             <td width=200><b>Последние новости</b><br><font size=1>24.09.25</font> <a href=a.html>Другая новость</a></td>\
+             <td>{main}</td></tr></table></body></html>"
+        ))
+    }
+
+    const BODY: &str = "<p>Прокурор области провёл расширенное совещание с руководителями районных и приравненных к ним прокуратур области.</p>\
+        <p>На совещании подведены итоги работы за девять месяцев, обсуждены вопросы защиты прав граждан и бизнеса.</p>";
+
+    fn listed(title: &str) -> Listed<'_> {
+        Listed {
+            title: Some(title),
+            date_text: None,
+        }
+    }
+
+    #[test]
+    fn title_minus_site_name_and_the_date_below_it() {
+        let doc = page(
+            "Совещание с руководителями :: Прокуратура области",
+            &format!(
+                "<table><tr><td><font size=4><b>Совещание с руководителями</b></font></td></tr>\
+                 <tr><td><font size=1>24.09.2025 г., 10:30</font></td></tr><tr><td>{BODY}</td></tr></table>"
+            ),
+        );
+        let t = title(&doc, None, Listed::default()).unwrap();
+        assert_eq!(t.text, "Совещание с руководителями");
+        assert_eq!(t.step, "title minus site name");
+        assert_eq!(
+            date_near(&doc, t.element.unwrap()).as_deref(),
+            Some("24.09.2025 г., 10:30")
+        );
+    }
+
+    #[test]
+    fn a_cut_listing_title_finds_the_full_text_and_no_date_is_not_the_today_widget() {
+        let doc = page(
+            "Новости :: Прокуратура области",
+            &format!(
+                "<div><b>Прокурор области провёл совещание с руководителями</b></div><div>{BODY}</div>"
+            ),
+        );
+        let t = title(&doc, None, listed("Прокурор области провёл...")).unwrap();
+        assert_eq!(t.text, "Прокурор области провёл совещание с руководителями");
+        assert_eq!(t.step, "page text matching the listing title");
+        assert_eq!(date_near(&doc, t.element.unwrap()), None);
+    }
+
+    #[test]
+    fn a_section_name_in_h1_is_not_the_title() {
+        let doc = page(
+            "Новости",
+            &format!(
+                "<h1>Новости</h1><h2>Итоги приёма граждан</h2><span>16 сентября 2025 г.</span>{BODY}"
+            ),
+        );
+        let t = title(&doc, None, listed("Итоги приёма граждан")).unwrap();
+        assert_eq!(t.text, "Итоги приёма граждан");
+        assert_eq!(
+            date_near(&doc, t.element.unwrap()).as_deref(),
+            Some("16 сентября 2025 г.")
+        );
+        // Without the listing's text the h1 is all there is.
+        assert_eq!(
+            title(&doc, None, Listed::default()).unwrap().text,
+            "Новости"
+        );
+        // Nothing on the page: the listing's (cut) text.
+        let bare = page("Новости", BODY);
+        let t = title(&bare, None, listed("Итоги приёма граждан в сельских...")).unwrap();
+        assert_eq!(
+            (t.text.as_str(), t.step),
+            ("Итоги приёма граждан в сельских...", "listing title")
+        );
+    }
+
+    #[test]
+    fn a_date_only_element_in_the_content_is_not_body_text() {
+        let doc = Html::parse_document(&format!(
+            "<article><div class=f><time datetime=2025-09-24T05:05:00Z>24.09.2025 - 10:05</time></div>{BODY}</article>"
+        ));
+        let article = doc.select(&sel("article")).next().unwrap().id();
+        let dates = bare_dates(&doc, article);
+        let names: Vec<&str> = dates
+            .iter()
+            .filter_map(|id| doc.tree.get(*id).and_then(ElementRef::wrap))
+            .map(|e| e.value().name())
+            .collect();
+        assert_eq!(names, vec!["div", "time"]);
+    }
 }
