@@ -149,16 +149,14 @@ fn step_of(raw: &RawArticle, field: &str) -> Option<String> {
         .map(|(_, s)| s.clone())
 }
 
-/// The date the candidates yield (with its step), and the ones before it that did not read,
-/// each with its left-over text when it was only partly understood.
-fn pick_date(
-    cands: &[DateCandidate],
-    tz: Tz,
-    now: DateTime<Utc>,
-) -> (
-    Option<(String, String)>,
-    Vec<(&DateCandidate, Option<String>)>,
-) {
+/// The date the candidates yield, as RFC 3339 in the source's zone with its step.
+type ShownDate = Option<(String, String)>;
+/// Candidates before it that did not read, each with its left-over text when it was only
+/// partly understood.
+type Unread<'a> = Vec<(&'a DateCandidate, Option<String>)>;
+
+/// The date the candidates yield (with its step), and the ones before it that did not read.
+fn pick_date(cands: &[DateCandidate], tz: Tz, now: DateTime<Utc>) -> (ShownDate, Unread<'_>) {
     let picked = crate::core::datepick::pick_date(cands, tz, now);
     (
         picked
@@ -475,6 +473,38 @@ mod tests {
             r#"<script type="application/ld+json">{"@type":"NewsArticle"}</script>"#
         ));
         assert!(!declares_article("<p>x</p>"));
+    }
+
+    #[test]
+    fn regression_partly_understood_date_is_shown_and_not_used() {
+        let url = Url::parse("http://x.kz/news/vstrecha/").unwrap();
+        let config = zero_config_source(&url).unwrap();
+        let html = r#"<html><head><title>Встреча с ветеранами</title></head><body>
+            <h1>Встреча с ветеранами</h1><span class="date">2 Декабрь 1 11:15</span>
+            <div class="entry-content"><p>Прокурор области встретился с ветеранами органов прокуратуры.</p></div>
+            </body></html>"#;
+        let now = DateTime::parse_from_rfc3339("2025-09-24T10:00:00Z")
+            .unwrap()
+            .with_timezone(&Utc);
+        let report = json!({
+            "url": url.as_str(),
+            "kind": "article",
+            "article": article_report(html, &url, &config.sources[0], now),
+        });
+        let a = &report["article"];
+        assert_eq!(a["fields"]["published"]["value"], Value::Null);
+        assert_eq!(
+            a["date_failures"],
+            json!([{ "field": "published", "text": "2 Декабрь 1 11:15",
+                     "origin": "visible date", "partial": "1" }])
+        );
+        let text = render_text(&report);
+        assert!(
+            text.contains(
+                r#""2 Декабрь 1 11:15" (visible date, partly understood: "1" left over, not used)"#
+            ),
+            "{text}"
+        );
     }
 
     #[test]
