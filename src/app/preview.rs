@@ -17,7 +17,8 @@
 //!   "article": null | {
 //!     "url": fetched URL, "error": null | why it would be rejected,
 //!     "fields": { NAME: { "value": …, "step": "json-ld headline" | "selector h1" | … } },
-//!     "date_failures": [{ "field", "text", "origin" }],
+//!     "date_failures": [{ "field", "text", "origin", "partial"? }] ("partial": the
+//!                         date-like text left over when a date was only partly read),
 //!     "body_chars": N, "body_start": first 300 characters of the body text,
 //!     "selector_misses": [configured selectors that matched nothing] } }
 //! ```
@@ -39,7 +40,6 @@ use super::commands::{load, runtime};
 use super::exit::Exit;
 use super::preview_telegram;
 use crate::config::{Config, ConfigError, Source, SourceKind};
-use crate::core::dates::parse_date;
 use crate::core::model::{DateCandidate, RawArticle};
 use crate::extract::{extract_article, extract_listing};
 use crate::http::{FetchError, Fetcher, Outcome, RequestPolicy};
@@ -153,25 +153,21 @@ fn step_of(raw: &RawArticle, field: &str) -> Option<String> {
         .map(|(_, s)| s.clone())
 }
 
-/// The first date candidate that parses, and the ones before it that did not.
-fn pick_date(
-    cands: &[DateCandidate],
-    tz: Tz,
-    now: DateTime<Utc>,
-) -> (Option<(String, String)>, Vec<&DateCandidate>) {
-    let mut failed = Vec::new();
-    for c in cands {
-        match parse_date(&c.text, tz, now) {
-            Some(d) => {
-                return (
-                    Some((d.with_timezone(&tz).to_rfc3339(), c.origin.to_string())),
-                    failed,
-                );
-            }
-            None => failed.push(c),
-        }
-    }
-    (None, failed)
+/// The date the candidates yield, as RFC 3339 in the source's zone with its step.
+type ShownDate = Option<(String, String)>;
+/// Candidates before it that did not read, each with its left-over text when it was only
+/// partly understood.
+type Unread<'a> = Vec<(&'a DateCandidate, Option<String>)>;
+
+/// The date the candidates yield (with its step), and the ones before it that did not read.
+fn pick_date(cands: &[DateCandidate], tz: Tz, now: DateTime<Utc>) -> (ShownDate, Unread<'_>) {
+    let picked = crate::core::datepick::pick_date(cands, tz, now);
+    (
+        picked
+            .instant
+            .map(|(d, origin)| (d.with_timezone(&tz).to_rfc3339(), origin)),
+        picked.failed,
+    )
 }
 
 fn field(value: Value, step: Option<String>) -> Value {
@@ -199,8 +195,12 @@ fn article_report(html: &str, page_url: &Url, source: &Source, now: DateTime<Utc
     };
     let mut failures: Vec<Value> = Vec::new();
     for (name, list) in [("published", &pub_failed), ("modified", &mod_failed)] {
-        for c in list {
-            failures.push(json!({ "field": name, "text": c.text, "origin": c.origin }));
+        for (c, leftover) in list {
+            let mut f = json!({ "field": name, "text": c.text, "origin": c.origin });
+            if let Some(rest) = leftover {
+                f["partial"] = json!(rest);
+            }
+            failures.push(f);
         }
     }
     let body_html = raw
@@ -332,8 +332,12 @@ pub fn render_text(report: &Value) -> String {
         if let Some(fails) = a["date_failures"].as_array().filter(|f| !f.is_empty()) {
             out += "\n  Date text that did not parse:\n";
             for f in fails {
+                let partial = match f["partial"].as_str() {
+                    Some(rest) => format!(", partly understood: {rest:?} left over, not used"),
+                    None => String::new(),
+                };
                 out += &format!(
-                    "    {:<10} {:?} ({})\n",
+                    "    {:<10} {:?} ({}{partial})\n",
                     s(&f["field"]),
                     s(&f["text"]),
                     s(&f["origin"])
@@ -473,6 +477,38 @@ mod tests {
             r#"<script type="application/ld+json">{"@type":"NewsArticle"}</script>"#
         ));
         assert!(!declares_article("<p>x</p>"));
+    }
+
+    #[test]
+    fn regression_partly_understood_date_is_shown_and_not_used() {
+        let url = Url::parse("http://x.kz/news/vstrecha/").unwrap();
+        let config = zero_config_source(&url).unwrap();
+        let html = r#"<html><head><title>Встреча с ветеранами</title></head><body>
+            <h1>Встреча с ветеранами</h1><span class="date">2 Декабрь 1 11:15</span>
+            <div class="entry-content"><p>Прокурор области встретился с ветеранами органов прокуратуры.</p></div>
+            </body></html>"#;
+        let now = DateTime::parse_from_rfc3339("2025-09-24T10:00:00Z")
+            .unwrap()
+            .with_timezone(&Utc);
+        let report = json!({
+            "url": url.as_str(),
+            "kind": "article",
+            "article": article_report(html, &url, &config.sources[0], now),
+        });
+        let a = &report["article"];
+        assert_eq!(a["fields"]["published"]["value"], Value::Null);
+        assert_eq!(
+            a["date_failures"],
+            json!([{ "field": "published", "text": "2 Декабрь 1 11:15",
+                     "origin": "visible date", "partial": "1" }])
+        );
+        let text = render_text(&report);
+        assert!(
+            text.contains(
+                r#""2 Декабрь 1 11:15" (visible date, partly understood: "1" left over, not used)"#
+            ),
+            "{text}"
+        );
     }
 
     #[test]

@@ -31,11 +31,36 @@ const YEARS: std::ops::RangeInclusive<i32> = 1900..=2199;
 /// How far back a year-less date ("29 февраля") may be placed.
 const MAX_YEARS_BACK: i32 = 8;
 
+/// How much of a date text was understood.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DateReading {
+    /// A date, with nothing date-like left next to it.
+    Full(DateTime<Utc>),
+    /// A date was recognised, but right next to it is something that looks like more of
+    /// the date ("95", "11:15", a month name) that no pattern took in: the instant is likely
+    /// wrong (a current-year "2 декабря" read out of "2 Декабрь 95 11:15"), so it is not used.
+    Partial {
+        instant: DateTime<Utc>,
+        /// The date-like text left over.
+        leftover: String,
+    },
+}
+
 /// Parses `text` to an instant. Wall-clock times without an offset are read in `tz` (with the
 /// tz database, so Almaty is +06:00 before 2024-03-01 and +05:00 after); a date without a time
 /// is local midnight; relative forms ("вчера", "2 часа назад") count back from `now`.
-/// Returns `None` when nothing date-like is recognised.
+/// Returns `None` when nothing date-like is recognised, or when the text is only partly
+/// understood (see [`read_date`]): a wrong date is worse than none.
 pub fn parse_date(text: &str, tz: Tz, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+    match read_date(text, tz, now)? {
+        DateReading::Full(t) => Some(t),
+        DateReading::Partial { .. } => None,
+    }
+}
+
+/// Like [`parse_date`], but says when a date was found with date-like text left over next
+/// to it (for `preview` and the logs).
+pub fn read_date(text: &str, tz: Tz, now: DateTime<Utc>) -> Option<DateReading> {
     let text = normalize(text);
     let ctx = Context {
         tz,
@@ -49,14 +74,50 @@ pub fn parse_date(text: &str, tz: Tz, now: DateTime<Utc>) -> Option<DateTime<Utc
         && c.start == 0
         && c.end == text.len()
     {
-        return Some(c.instant);
+        return Some(DateReading::Full(c.instant));
     }
     // `min_by_key` keeps the first of equal keys, so FINDERS order breaks exact ties.
-    FINDERS
+    let best = FINDERS
         .iter()
         .filter_map(|find| find(&text, &ctx))
-        .min_by_key(|c| (c.start, Reverse(c.end)))
-        .map(|c| c.instant)
+        .min_by_key(|c| (c.start, Reverse(c.end)))?;
+    Some(match leftover(&text, best.start, best.end) {
+        Some(rest) => DateReading::Partial {
+            instant: best.instant,
+            leftover: rest.to_string(),
+        },
+        None => DateReading::Full(best.instant),
+    })
+}
+
+/// The word right after `end` or right before `start` (separated by spaces or a comma only)
+/// when it looks like a part of a date: a number of up to four digits, a clock time, a month
+/// name.
+fn leftover(text: &str, start: usize, end: usize) -> Option<&str> {
+    let is_sep = |c: char| c == ' ' || c == ',';
+    let after = text[end..].trim_start_matches(is_sep).split(is_sep).next();
+    let before = text[..start].trim_end_matches(is_sep).rsplit(is_sep).next();
+    [after, before]
+        .into_iter()
+        .flatten()
+        .find(|w| date_like_word(w))
+}
+
+fn date_like_word(word: &str) -> bool {
+    let w = word.trim_end_matches(['.', ';', ')']);
+    let digits = |s: &str| !s.is_empty() && s.len() <= 4 && s.bytes().all(|b| b.is_ascii_digit());
+    digits(w)
+        || w.split_once(':')
+            .is_some_and(|(h, m)| digits(h) && h.len() <= 2 && m.len() == 2 && digits(m))
+        || month_number(w).is_some()
+}
+
+/// Whether `text` holds something [`parse_date`] reads as a date (absolute or relative),
+/// without caring which: for finding the date cell of a table row.
+pub fn looks_like_date(text: &str) -> bool {
+    // Any fixed anchor will do: only whether a date is found matters, not which.
+    let anchor = DateTime::<Utc>::UNIX_EPOCH + TimeDelta::days(20_000);
+    parse_date(text, chrono_tz::UTC, anchor).is_some()
 }
 
 /// `now` as a calendar date in `tz`; `None` only at the very edge of chrono's range, where
@@ -238,11 +299,21 @@ fn month_number(word: &str) -> Option<u32> {
     exact.or_else(russian).or_else(kazakh)
 }
 
-/// A year as written: four digits within [`YEARS`], or two digits meaning 20YY.
-fn full_year(digits: &str) -> Option<i32> {
+/// How far past the current year a two-digit year may point.
+const TWO_DIGIT_YEARS_AHEAD: i32 = 1;
+
+/// A year as written: four digits within [`YEARS`], or two digits. A two-digit year is the
+/// latest year ending in those digits that is at most [`TWO_DIGIT_YEARS_AHEAD`] after the
+/// current one (in 2025: "26" is 2026, "25" is 2025, "95" is 1995, "27" is 1927). Press
+/// archives reach back decades and nothing is dated years ahead, so a fixed 00–69 / 70–99
+/// split (POSIX `strptime`) would put "95" right but stop working in the 2070s.
+fn full_year(digits: &str, ctx: &Context) -> Option<i32> {
     let n: i32 = digits.parse().ok()?;
     match digits.len() {
-        2 => Some(2000 + n),
+        2 => {
+            let limit = ctx.today.year().checked_add(TWO_DIGIT_YEARS_AHEAD)?;
+            Some(limit - (limit - n).rem_euclid(100))
+        }
         4 if YEARS.contains(&n) => Some(n),
         _ => None,
     }
@@ -299,11 +370,11 @@ fn resolve_local(tz: Tz, local: NaiveDateTime) -> Option<DateTime<Utc>> {
 }
 
 /// What was found around a date: no clock time, a malformed one ("25:00"), or a time and the
-/// byte offset where it ends.
+/// byte span it covers (with its connectors).
 enum Clock {
     Absent,
     Invalid,
-    At(NaiveTime, usize),
+    At(NaiveTime, usize, usize),
 }
 
 /// Connectors between a date and its time: punctuation, "г.", "года", "в", Kazakh "ж.",
@@ -347,7 +418,7 @@ fn clock_after(text: &str, end: usize) -> Clock {
         return Clock::Absent;
     }
     match clock_time(&caps, 1) {
-        Some(t) => Clock::At(t, end + whole.end()),
+        Some(t) => Clock::At(t, end, end + whole.end()),
         None => Clock::Invalid,
     }
 }
@@ -364,7 +435,7 @@ fn clock_before(text: &str, start: usize) -> Clock {
         return Clock::Absent;
     }
     match clock_time(&caps, 1) {
-        Some(t) => Clock::At(t, start),
+        Some(t) => Clock::At(t, whole.start(), start),
         None => Clock::Invalid,
     }
 }
@@ -382,10 +453,12 @@ fn local_candidate(
         Clock::Absent => clock_before(text, start),
         found => found,
     };
-    let (time, end) = match clock {
-        Clock::Absent => (NaiveTime::MIN, end),
+    let (time, start, end) = match clock {
+        Clock::Absent => (NaiveTime::MIN, start, end),
         Clock::Invalid => return None,
-        Clock::At(time, clock_end) => (time, clock_end.max(end)),
+        Clock::At(time, clock_start, clock_end) => {
+            (time, clock_start.min(start), clock_end.max(end))
+        }
     };
     let instant = resolve_local(ctx.tz, date.and_time(time))?;
     Some(Candidate {
@@ -457,7 +530,7 @@ fn find_iso(text: &str, ctx: &Context) -> Option<Candidate> {
     });
     first_candidate(&RE, text, |caps| {
         let whole = caps.get(0)?;
-        let year = full_year(caps.get(1)?.as_str())?;
+        let year = full_year(caps.get(1)?.as_str(), ctx)?;
         let date = NaiveDate::from_ymd_opt(year, num(caps, 2)?, num(caps, 3)?)?;
         let time = match caps.get(4) {
             None => NaiveTime::MIN,
@@ -494,7 +567,7 @@ fn fraction_nanos(digits: &str) -> Option<u32> {
 }
 
 /// RFC 2822: "Wed, 24 Sep 2025 14:05:00 +0500", "24 Sep 2025 09:05 GMT".
-fn find_rfc2822(text: &str, _ctx: &Context) -> Option<Candidate> {
+fn find_rfc2822(text: &str, ctx: &Context) -> Option<Candidate> {
     static RE: LazyLock<Regex> = LazyLock::new(|| {
         regex(
             r"(?:\b(?:mon|tue|wed|thu|fri|sat|sun)[a-z]*\.?,?\s*)?([0-9]{1,2})\s+([a-z]{3,9})\.?,?\s+([0-9]{4}|[0-9]{2})\s+([0-9]{1,2}):([0-9]{2})(?::([0-9]{2}))?\s*([+-][0-9]{2}:?[0-9]{2}|ut\b|utc\b|gmt\b|z\b|[ecmp][sd]t\b)",
@@ -503,7 +576,7 @@ fn find_rfc2822(text: &str, _ctx: &Context) -> Option<Candidate> {
     first_candidate(&RE, text, |caps| {
         let whole = caps.get(0)?;
         let month = month_number(caps.get(2)?.as_str())?;
-        let year = full_year(caps.get(3)?.as_str())?;
+        let year = full_year(caps.get(3)?.as_str(), ctx)?;
         let date = NaiveDate::from_ymd_opt(year, month, num(caps, 1)?)?;
         let second = match caps.get(6) {
             Some(s) => s.as_str().parse().ok()?,
@@ -525,7 +598,7 @@ fn find_numeric_dmy(text: &str, ctx: &Context) -> Option<Candidate> {
         LazyLock::new(|| regex(r"([0-9]{1,2})[./]([0-9]{1,2})[./]([0-9]{4}|[0-9]{2})"));
     first_candidate(&RE, text, |caps| {
         let whole = caps.get(0)?;
-        let year = full_year(caps.get(3)?.as_str())?;
+        let year = full_year(caps.get(3)?.as_str(), ctx)?;
         let date = NaiveDate::from_ymd_opt(year, num(caps, 2)?, num(caps, 1)?)?;
         local_candidate(text, ctx, date, whole.start(), whole.end())
     })
@@ -537,7 +610,7 @@ fn find_numeric_ymd(text: &str, ctx: &Context) -> Option<Candidate> {
         LazyLock::new(|| regex(r"([0-9]{4})[./]([0-9]{1,2})[./]([0-9]{1,2})"));
     first_candidate(&RE, text, |caps| {
         let whole = caps.get(0)?;
-        let year = full_year(caps.get(1)?.as_str())?;
+        let year = full_year(caps.get(1)?.as_str(), ctx)?;
         let date = NaiveDate::from_ymd_opt(year, num(caps, 2)?, num(caps, 3)?)?;
         local_candidate(text, ctx, date, whole.start(), whole.end())
     })
@@ -552,26 +625,39 @@ fn find_year_day_month(text: &str, ctx: &Context) -> Option<Candidate> {
     });
     first_candidate(&RE, text, |caps| {
         let whole = caps.get(0)?;
-        let year = full_year(caps.get(1)?.as_str())?;
+        let year = full_year(caps.get(1)?.as_str(), ctx)?;
         let month = month_number(caps.get(3)?.as_str())?;
         let date = NaiveDate::from_ymd_opt(year, month, num(caps, 2)?)?;
         local_candidate(text, ctx, date, whole.start(), whole.end())
     })
 }
 
-/// Day, month word, optional year: "24 сентября 2025", "24 қыркүйек", "24-қыркүйек 2025 ж.".
+/// Day, month word, optional year: "24 сентября 2025", "24 қыркүйек", "24-қыркүйек 2025 ж.",
+/// "2 Декабрь 95 11:15" (two-digit year, see [`full_year`]).
 fn find_day_month(text: &str, ctx: &Context) -> Option<Candidate> {
-    static RE: LazyLock<Regex> =
-        LazyLock::new(|| regex(r"([0-9]{1,2})(?:\s*-\s*|\s+)(\p{L}+)\.?(?:\s*,?\s*([0-9]{4}))?"));
+    static RE: LazyLock<Regex> = LazyLock::new(|| {
+        regex(r"([0-9]{1,2})(?:\s*-\s*|\s+)(\p{L}+)\.?(?:\s*,?\s*([0-9]{4}|[0-9]{2}))?")
+    });
     first_candidate(&RE, text, |caps| {
         let whole = caps.get(0)?;
-        let month = month_number(caps.get(2)?.as_str())?;
+        let month_word = caps.get(2)?;
+        let month = month_number(month_word.as_str())?;
         let day: u32 = num(caps, 1)?;
-        let date = match caps.get(3) {
-            Some(y) => NaiveDate::from_ymd_opt(full_year(y.as_str())?, month, day)?,
-            None => most_recent_date(ctx, month, day)?,
+        // "24 сентября 14:05": two digits before a colon are the hour, not the year.
+        let year = caps
+            .get(3)
+            .filter(|y| y.as_str().len() == 4 || !text[y.end()..].starts_with(':'));
+        let (date, end) = match year {
+            Some(y) => (
+                NaiveDate::from_ymd_opt(full_year(y.as_str(), ctx)?, month, day)?,
+                whole.end(),
+            ),
+            None => {
+                let dot = usize::from(text[month_word.end()..].starts_with('.'));
+                (most_recent_date(ctx, month, day)?, month_word.end() + dot)
+            }
         };
-        local_candidate(text, ctx, date, whole.start(), whole.end())
+        local_candidate(text, ctx, date, whole.start(), end)
     })
 }
 
@@ -582,7 +668,7 @@ fn find_month_day_year(text: &str, ctx: &Context) -> Option<Candidate> {
     first_candidate(&RE, text, |caps| {
         let whole = caps.get(0)?;
         let month = month_number(caps.get(1)?.as_str())?;
-        let year = full_year(caps.get(3)?.as_str())?;
+        let year = full_year(caps.get(3)?.as_str(), ctx)?;
         let date = NaiveDate::from_ymd_opt(year, month, num(caps, 2)?)?;
         local_candidate(text, ctx, date, whole.start(), whole.end())
     })
@@ -638,31 +724,98 @@ fn span_unit(word: &str) -> Option<Span> {
     Some(span)
 }
 
-/// "2 часа назад", "минуту назад", "3 күн бұрын", "5 minutes ago", "an hour ago".
+/// "2 часа назад", "минуту назад", "3 күн бұрын", "5 minutes ago", "an hour ago", and
+/// compound spans, every part summed: "2 ч. 21 мин. назад", "1 день 3 часа назад",
+/// "2 сағат 21 минут бұрын", "1 час и 5 минут назад".
 fn find_ago(text: &str, ctx: &Context) -> Option<Candidate> {
-    static RE: LazyLock<Regex> =
-        LazyLock::new(|| regex(r"(?:([0-9]{1,4})\s*)?(\p{L}+)\.?\s+(?:назад|бұрын|ago)\b"));
-    first_candidate(&RE, text, |caps| {
-        let whole = caps.get(0)?;
-        let count: u32 = match caps.get(1) {
-            Some(n) => n.as_str().parse().ok()?,
-            None => 1,
-        };
-        let instant = match span_unit(caps.get(2)?.as_str())? {
-            Span::Seconds(unit) => {
-                let delta = TimeDelta::try_seconds(unit.checked_mul(i64::from(count))?)?;
-                ctx.now.checked_sub_signed(delta)?
-            }
-            Span::Months(unit) => ctx
-                .now
-                .checked_sub_months(Months::new(unit.checked_mul(count)?))?,
-        };
+    static AGO: LazyLock<Regex> = LazyLock::new(|| regex(r"\b(?:назад|бұрын|ago)\b"));
+    AGO.find_iter(text).find_map(|ago| {
+        let (start, span) = ago_span(&text[..ago.start()])?;
+        let instant = ctx
+            .now
+            .checked_sub_months(Months::new(span.months))?
+            .checked_sub_signed(TimeDelta::try_seconds(span.seconds)?)?;
         Some(Candidate {
-            start: whole.start(),
-            end: whole.end(),
+            start,
+            end: ago.end(),
             instant,
         })
     })
+}
+
+/// The sum of the parts of a relative span.
+#[derive(Default)]
+struct AgoSpan {
+    seconds: i64,
+    months: u32,
+}
+
+/// Numbers and words of a relative span, read backwards from the "назад" they precede.
+static SPAN_TOKEN: LazyLock<Regex> = LazyLock::new(|| regex(r"[0-9]+|\p{L}+"));
+
+/// The span written right before "назад" in `head`: `(byte where it starts, span)`. Parts
+/// are read from the end ("мин.", then "21", then "ч.", then "2") until a word that is not
+/// a unit; `None` when the word right before "назад" is not one.
+fn ago_span(head: &str) -> Option<(usize, AgoSpan)> {
+    let tokens: Vec<regex::Match<'_>> = SPAN_TOKEN.find_iter(head).collect();
+    // Between parts: spaces, abbreviation dots, commas; between a number and its unit, also
+    // nothing ("2ч").
+    let gap_ok = |from: usize, to: usize| {
+        head[from..to]
+            .chars()
+            .all(|c| c == ' ' || c == '.' || c == ',')
+    };
+    let mut i = tokens.len();
+    let mut span = AgoSpan::default();
+    let mut start = None;
+    let mut boundary = head.len();
+    while i > 0 {
+        // "1 час и 5 минут": a connector may join two parts.
+        let conn = tokens[i - 1];
+        if start.is_some()
+            && matches!(conn.as_str(), "и" | "және" | "and")
+            && gap_ok(conn.end(), boundary)
+        {
+            boundary = conn.start();
+            i -= 1;
+            if i == 0 {
+                break;
+            }
+        }
+        let mut j = i;
+        let unit_tok = tokens[j - 1];
+        let Some(unit) = span_unit(unit_tok.as_str()) else {
+            break;
+        };
+        if !gap_ok(unit_tok.end(), boundary) {
+            break;
+        }
+        j -= 1;
+        let mut count: u32 = 1;
+        let mut part_start = unit_tok.start();
+        if j > 0 {
+            let n = tokens[j - 1];
+            if n.as_str().bytes().all(|b| b.is_ascii_digit()) && gap_ok(n.end(), unit_tok.start()) {
+                count = n.as_str().parse().ok().filter(|_| n.as_str().len() <= 4)?;
+                part_start = n.start();
+                j -= 1;
+            }
+        }
+        match unit {
+            Span::Seconds(unit) => {
+                span.seconds = span
+                    .seconds
+                    .checked_add(unit.checked_mul(i64::from(count))?)?;
+            }
+            Span::Months(unit) => {
+                span.months = span.months.checked_add(unit.checked_mul(count)?)?;
+            }
+        }
+        start = Some(part_start);
+        boundary = part_start;
+        i = j;
+    }
+    start.map(|s| (s, span))
 }
 
 /// "только что", "just now", Kazakh "жаңа ғана", "қазір ғана".
@@ -971,6 +1124,58 @@ mod tests {
         ("5 минут бұрын", ALMATY, Some("2025-09-24T09:55:00+05:00")),
         ("3 күн бұрын", ALMATY, Some("2025-09-21T10:00:00+05:00")),
         ("2 месяца назад", ALMATY, Some("2025-07-24T10:00:00+05:00")),
+        // Compound spans: every part counts
+        (
+            "2 ч. 21 мин. назад",
+            ALMATY,
+            Some("2025-09-24T07:39:00+05:00"),
+        ),
+        ("2ч 21мин назад", ALMATY, Some("2025-09-24T07:39:00+05:00")),
+        (
+            "1 день 3 часа назад",
+            ALMATY,
+            Some("2025-09-23T07:00:00+05:00"),
+        ),
+        (
+            "1 час и 5 минут назад",
+            ALMATY,
+            Some("2025-09-24T08:55:00+05:00"),
+        ),
+        (
+            "2 сағат 21 минут бұрын",
+            ALMATY,
+            Some("2025-09-24T07:39:00+05:00"),
+        ),
+        (
+            "1 month 2 days ago",
+            ALMATY,
+            Some("2025-08-22T10:00:00+05:00"),
+        ),
+        (
+            "Обновлено: 2 ч. 21 мин. назад",
+            ALMATY,
+            Some("2025-09-24T07:39:00+05:00"),
+        ),
+        // Two-digit years: the latest such year at most one year ahead
+        (
+            "2 Декабрь 95 11:15",
+            ALMATY,
+            Some("1995-12-02T11:15:00+06:00"),
+        ),
+        ("2 декабря 95", ALMATY, Some("1995-12-02T00:00:00+06:00")),
+        ("24 сентября 25", ALMATY, Some("2025-09-24T00:00:00+05:00")),
+        ("3 января 26", ALMATY, Some("2026-01-03T00:00:00+05:00")),
+        // Almaty kept summer time (+07:00) until 2004.
+        ("24.09.95", ALMATY, Some("1995-09-24T00:00:00+07:00")),
+        (
+            "24 сентября 14:05",
+            ALMATY,
+            Some("2025-09-24T14:05:00+05:00"),
+        ),
+        // Partly understood: a date-like word left next to the date means no date
+        ("2 Декабрь 1 11:15", ALMATY, None),
+        ("24 сентября 2025 14", ALMATY, None),
+        ("2 декабря, декабря", ALMATY, None),
         // Noise around dates
         (
             "Опубликовано: 24.09.2025",
@@ -1093,6 +1298,51 @@ mod tests {
             }
         }
         assert!(failures.is_empty(), "{}", failures.join("\n"));
+    }
+
+    #[test]
+    fn regression_compound_relative_date_sums_hours_and_minutes() {
+        // Was read as "21 мин. назад": two hours off.
+        assert_eq!(
+            parse_date("2 ч. 21 мин. назад", ALMATY, now()),
+            Some(now() - TimeDelta::minutes(2 * 60 + 21))
+        );
+    }
+
+    #[test]
+    fn regression_two_digit_year_is_not_current_year() {
+        // Was 2 December of the current year (or the last one before today).
+        assert_eq!(
+            parse_date("2 Декабрь 95 11:15", ALMATY, now()),
+            Some(instant("1995-12-02T11:15:00+06:00"))
+        );
+    }
+
+    #[test]
+    fn regression_partly_understood_date_is_reported_not_used() {
+        let r = read_date("2 Декабрь 1 11:15", ALMATY, now());
+        assert!(
+            matches!(&r, Some(DateReading::Partial { leftover, .. }) if leftover == "1"),
+            "{r:?}"
+        );
+        assert_eq!(parse_date("2 Декабрь 1 11:15", ALMATY, now()), None);
+        assert_eq!(
+            read_date("24 сентября 2025, 14:05", ALMATY, now()),
+            Some(DateReading::Full(instant("2025-09-24T14:05:00+05:00")))
+        );
+    }
+
+    #[test]
+    fn two_digit_year_pivot_moves_with_the_current_year() {
+        let in_2070 = instant("2070-06-01T12:00:00+05:00");
+        assert_eq!(
+            parse_date("1.1.71", ALMATY, in_2070),
+            Some(instant("2071-01-01T00:00:00+05:00"))
+        );
+        assert_eq!(
+            parse_date("1.1.72", ALMATY, in_2070),
+            Some(instant("1972-01-01T00:00:00+06:00"))
+        );
     }
 
     #[test]

@@ -6,6 +6,7 @@
 
 use std::sync::LazyLock;
 
+use ego_tree::NodeId;
 use scraper::{ElementRef, Html, Selector};
 use url::Url;
 
@@ -14,12 +15,15 @@ use super::html::{first_article_text, in_chrome, pick_image, sel};
 use super::nesting::cap_nesting;
 use super::readable;
 use super::structured::{JsonLd, Metas, json_ld};
+use super::visible::{self, Listed};
 use crate::config::ArticleRules;
 use crate::core::model::{DateCandidate, RawArticle};
 use crate::core::pick::Pick;
 use crate::core::text::collapse_whitespace;
 
 static TIME: LazyLock<Selector> = LazyLock::new(|| sel("time"));
+static RDFA_DATE: LazyLock<Selector> =
+    LazyLock::new(|| sel("[property~=\"dc:date\"][content], [property~=\"dc:created\"][content]"));
 static LINK_CANONICAL: LazyLock<Selector> = LazyLock::new(|| sel("link[rel~=canonical][href]"));
 static H1: LazyLock<Selector> = LazyLock::new(|| sel("h1"));
 static TITLE: LazyLock<Selector> = LazyLock::new(|| sel("title"));
@@ -41,12 +45,24 @@ static VISIBLE_DATE_FALLBACK: LazyLock<Selector> = LazyLock::new(|| {
 /// Extracts an article page. Configured selectors win field by field; structured data
 /// (JSON-LD, OpenGraph / `article:*`, `<time>`) and common theme markup fill the rest.
 pub fn extract_article(html: &str, page_url: &Url, rules: &ArticleRules) -> RawArticle {
+    extract_article_listed(html, page_url, rules, Listed::default())
+}
+
+/// [`extract_article`] for a page reached from a listing: without a title selector, the
+/// listing's link text tells the headline from a section name and is the title of last
+/// resort; without a date selector, the listing's date is the last date candidate.
+pub fn extract_article_listed(
+    html: &str,
+    page_url: &Url,
+    rules: &ArticleRules,
+    listed: Listed<'_>,
+) -> RawArticle {
     // Every parse of the page (readability parses it again) gets the capped text.
     let html = &*cap_nesting(html);
     let mut doc = Html::parse_document(html);
     let mut trace = Trace::default();
     let (fields, image_steps) = {
-        let page = Page::read(&doc, rules);
+        let page = Page::read(&doc, rules, listed);
         let fields = page.fields(&mut trace);
         // The image ladder ends with the body's first image, known only after the body is
         // cut out of the (mutable) document; its other steps are read now.
@@ -160,10 +176,11 @@ struct Page<'d> {
     metas: Metas,
     site_name: Option<String>,
     rules: &'d ArticleRules,
+    listed: Listed<'d>,
 }
 
 impl<'d> Page<'d> {
-    fn read(doc: &'d Html, rules: &'d ArticleRules) -> Page<'d> {
+    fn read(doc: &'d Html, rules: &'d ArticleRules, listed: Listed<'d>) -> Page<'d> {
         let metas = Metas::read(doc);
         Page {
             doc,
@@ -172,13 +189,14 @@ impl<'d> Page<'d> {
             site_name: metas.get("og:site_name"),
             metas,
             rules,
+            listed,
         }
     }
 
     fn fields(&self, trace: &mut Trace) -> Fields {
         let canonical = self.canonical(trace);
-        let title = self.title(trace);
-        let published = self.published(trace);
+        let (title, title_element) = self.title(trace);
+        let published = self.published(trace, title_element);
         let modified = self.modified(trace);
         for (field, dates, pick) in [
             ("published", &published, &self.rules.date),
@@ -219,38 +237,63 @@ impl<'d> Page<'d> {
         canonical
     }
 
-    fn title(&self, trace: &mut Trace) -> Option<String> {
+    /// The title, and the element showing it when it was found in the page's text (where
+    /// the zero-config date search starts).
+    fn title(&self, trace: &mut Trace) -> (Option<String>, Option<NodeId>) {
         let selected = self.rules.title.as_ref().and_then(|p| p.first(self.root));
         trace.hits.title = selected.is_some();
         let site = self.site_name.as_deref();
-        let (title, step) = ladder(&[
-            (selector_step(&self.rules.title), &|| selected.clone()),
-            ("json-ld headline".into(), &|| self.ld.headline.clone()),
-            ("og:title".into(), &|| {
-                self.metas
-                    .get("og:title")
-                    .map(|t| strip_site_suffix(&t, site))
-            }),
-            ("h1".into(), &|| {
-                self.doc
-                    .select(&H1)
-                    .map(|h| collapse_whitespace(&h.text().collect::<String>()))
-                    .find(|t| !t.is_empty())
-            }),
-            ("title".into(), &|| {
-                self.doc
-                    .select(&TITLE)
-                    .next()
-                    .map(|t| collapse_whitespace(&t.text().collect::<String>()))
-                    .map(|t| strip_site_suffix(&t, site))
-            }),
-        ]);
+        let structured = || {
+            self.ld
+                .headline
+                .clone()
+                .map(|t| (t, "json-ld headline".to_string()))
+                .or_else(|| {
+                    self.metas
+                        .get("og:title")
+                        .map(|t| (strip_site_suffix(&t, site), "og:title".to_string()))
+                })
+        };
+        let (title, step, element) = if self.rules.title.is_some() {
+            let (title, step) = ladder(&[
+                (selector_step(&self.rules.title), &|| selected.clone()),
+                ("json-ld headline".into(), &|| self.ld.headline.clone()),
+                ("og:title".into(), &|| {
+                    self.metas
+                        .get("og:title")
+                        .map(|t| strip_site_suffix(&t, site))
+                }),
+                ("h1".into(), &|| {
+                    self.doc
+                        .select(&H1)
+                        .map(|h| collapse_whitespace(&h.text().collect::<String>()))
+                        .find(|t| !t.is_empty())
+                }),
+                ("title".into(), &|| {
+                    self.doc
+                        .select(&TITLE)
+                        .next()
+                        .map(|t| collapse_whitespace(&t.text().collect::<String>()))
+                        .map(|t| strip_site_suffix(&t, site))
+                }),
+            ]);
+            (title, step, None)
+        } else if let Some((t, step)) = structured() {
+            // Structured data names the headline; the element is still wanted for the date.
+            let shown = visible::title(self.doc, site, self.listed);
+            (Some(t), Some(step), shown.and_then(|s| s.element))
+        } else {
+            match visible::title(self.doc, site, self.listed) {
+                Some(v) => (Some(v.text), Some(v.step.to_string()), v.element),
+                None => (None, None, None),
+            }
+        };
         trace.note("title", step);
-        title
+        (title, element)
     }
 
     /// Publication date candidates, best first.
-    fn published(&self, trace: &mut Trace) -> Vec<DateCandidate> {
+    fn published(&self, trace: &mut Trace, title_element: Option<NodeId>) -> Vec<DateCandidate> {
         let mut out = Vec::new();
         if let Some(p) = &self.rules.date {
             let v = p.first(self.root);
@@ -274,6 +317,15 @@ impl<'d> Page<'d> {
             "meta itemprop=datePublished",
         );
         push_date(&mut out, m.get("pubdate"), "meta pubdate");
+        // Drupal 7's RDFa: `<span property="dc:date dc:created" content="…">`.
+        push_date(
+            &mut out,
+            self.doc
+                .select(&RDFA_DATE)
+                .find(|e| !in_chrome(*e))
+                .and_then(|e| e.value().attr("content").map(str::to_string)),
+            "rdfa dc:date",
+        );
         let time_el = self.doc.select(&TIME).filter(|t| !in_chrome(*t)).find(|t| {
             !t.value().classes().any(|c| c == "updated")
                 || t.value().classes().any(|c| c == "published")
@@ -293,6 +345,18 @@ impl<'d> Page<'d> {
             first_article_text(self.doc, &VISIBLE_DATE_FALLBACK),
             "visible date",
         );
+        push_date(
+            &mut out,
+            title_element.and_then(|id| visible::date_near(self.doc, id)),
+            "visible date near title",
+        );
+        if self.rules.date.is_none() {
+            push_date(
+                &mut out,
+                self.listed.date_text.map(str::to_string),
+                "listing date",
+            );
+        }
         out
     }
 

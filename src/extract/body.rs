@@ -113,8 +113,15 @@ pub(super) fn zero_config_body(
             .find(|e| !in_chrome(*e))
             .map(|e| (e.id(), *css))
     });
-    let from_container = container
-        .map(|(id, css)| Body::new(clean_body(doc, id, remove), format!("container {css}")));
+    let from_container = container.map(|(id, css)| {
+        // The page's date shown inside the container (a Date field) is not body text.
+        for date in super::visible::bare_dates(doc, id) {
+            if let Some(mut n) = doc.tree.get_mut(date) {
+                n.detach();
+            }
+        }
+        Body::new(clean_body(doc, id, remove), format!("container {css}"))
+    });
     // A container this long cannot be "much shorter" than any plausible article, so the
     // second parse readability costs is skipped.
     if let Some(c) = &from_container

@@ -14,12 +14,13 @@ use regex::Regex;
 use scraper::{ElementRef, Html, Selector};
 use url::Url;
 
+use super::groups;
 use super::html::sel;
 use crate::core::model::ListingItem;
 use crate::core::text::collapse_whitespace;
 
 /// How many links must share an ancestor path to count as a list of cards.
-pub const MIN_REPEATS: usize = 3;
+pub const MIN_REPEATS: usize = groups::MIN_REPEATS;
 
 static LINKS: LazyLock<Selector> = LazyLock::new(|| sel("a[href]"));
 static TIME: LazyLock<Selector> = LazyLock::new(|| sel("time"));
@@ -65,7 +66,7 @@ const FILE_EXTENSIONS: &[&str] = &[
 
 /// True when `el` sits in navigation, site header/footer, sidebar or pagination. Headers
 /// and footers inside an `article` are the post's own (its title link lives there).
-fn in_chrome(el: ElementRef<'_>) -> bool {
+pub(super) fn in_chrome(el: ElementRef<'_>) -> bool {
     let in_article = el
         .ancestors()
         .filter_map(ElementRef::wrap)
@@ -187,12 +188,18 @@ struct Found<'a> {
     by_url: bool,
 }
 
-/// Article links of a listing page, in page order, each once.
+/// Article links of a listing page, main list first, each once.
+///
+/// When the page has a repeated list of links ([`groups`]), the main one is the listing:
+/// its links are taken with its items' dates, plus links elsewhere whose URL alone says
+/// "article" unless they only sit in side blocks. Otherwise, links qualify by URL or by a
+/// repeated card structure, as before lists were recognised.
 pub fn discover_links(doc: &Html, base: &Url, page_url: &Url) -> Vec<ListingItem> {
     let mut found: Vec<Found<'_>> = Vec::new();
     let mut index: HashMap<Url, usize> = HashMap::new();
     let mut signatures: HashMap<String, usize> = HashMap::new();
     let mut link_sig: Vec<(usize, String)> = Vec::new();
+    let mut all_links: Vec<ElementRef<'_>> = Vec::new();
     for a in doc.select(&LINKS) {
         let Some(href) = a.value().attr("href") else {
             continue;
@@ -221,9 +228,15 @@ pub fn discover_links(doc: &Html, base: &Url, page_url: &Url) -> Vec<ListingItem
             found.len() - 1
         });
         found[i].links.push(a);
+        all_links.push(a);
         let sig = card_signature(a);
         *signatures.entry(sig.clone()).or_default() += 1;
         link_sig.push((i, sig));
+    }
+    let lists = groups::analyse(&all_links);
+    let (main_item, only_side) = placement(found.len(), &link_sig, &lists);
+    if lists.main.is_some() {
+        return from_main_list(doc, found, &main_item, &only_side);
     }
     let mut by_card = vec![false; found.len()];
     for (i, sig) in link_sig {
@@ -234,13 +247,62 @@ pub fn discover_links(doc: &Html, base: &Url, page_url: &Url) -> Vec<ListingItem
     found
         .into_iter()
         .enumerate()
-        .filter(|(i, f)| f.by_url || by_card[*i])
-        .filter_map(|(_, f)| item(doc, f))
+        .filter(|(i, f)| (f.by_url || by_card[*i]) && !only_side[*i])
+        .filter_map(|(_, f)| item(f, None))
         .collect()
 }
 
-/// The listing entry of one link: its longest link text as title, a date from its card.
-fn item(_doc: &Html, f: Found<'_>) -> Option<ListingItem> {
+/// Per found entry: its item in the main list, and whether every one of its links sits in
+/// a side block.
+type Placement = (Vec<Option<ego_tree::NodeId>>, Vec<bool>);
+
+fn placement(entries: usize, link_sig: &[(usize, String)], lists: &groups::Groups) -> Placement {
+    let mut main_item = vec![None; entries];
+    let mut only_side = vec![true; entries];
+    for (link_no, (i, _)) in link_sig.iter().enumerate() {
+        match lists.of_link.get(link_no).copied().flatten() {
+            Some((g, item)) if Some(g) == lists.main => {
+                if main_item[*i].is_none() {
+                    main_item[*i] = Some(item);
+                }
+                only_side[*i] = false;
+            }
+            Some((g, _)) if lists.groups.get(g).is_some_and(|x| x.side) => {}
+            _ => only_side[*i] = false,
+        }
+    }
+    (main_item, only_side)
+}
+
+/// The entries when a main list was found, in page order: its items, and links outside it
+/// whose URL says "article" and which do not only sit in side blocks.
+fn from_main_list(
+    doc: &Html,
+    found: Vec<Found<'_>>,
+    main_item: &[Option<ego_tree::NodeId>],
+    only_side: &[bool],
+) -> Vec<ListingItem> {
+    found
+        .into_iter()
+        .enumerate()
+        .filter_map(|(i, f)| {
+            let date = match main_item[i] {
+                Some(item) => doc
+                    .tree
+                    .get(item)
+                    .and_then(ElementRef::wrap)
+                    .and_then(groups::item_date),
+                None if f.by_url && !only_side[i] => None,
+                None => return None,
+            };
+            item(f, date)
+        })
+        .collect()
+}
+
+/// The listing entry of one link: its longest link text as title, a date from its list
+/// item (`item_date`) or else from its card.
+fn item(f: Found<'_>, item_date: Option<String>) -> Option<ListingItem> {
     let title = f
         .links
         .iter()
@@ -251,7 +313,7 @@ fn item(_doc: &Html, f: Found<'_>) -> Option<ListingItem> {
     if !f.by_url && title.as_ref().is_none_or(|t| t.chars().count() < 12) {
         return None;
     }
-    let date_text = f.links.first().and_then(|a| card_date(*a));
+    let date_text = item_date.or_else(|| f.links.first().and_then(|a| card_date(*a)));
     Some(ListingItem {
         url: f.url,
         title,
@@ -315,6 +377,92 @@ mod tests {
         assert!(article_like_url(&u("http://x.kz/news.php?id=77")));
         assert!(!article_like_url(&u("http://x.kz/about/")));
         assert!(!article_like_url(&u("http://x.kz/page/2/")));
+    }
+
+    #[test]
+    fn regression_sidebar_latest_news_first_in_html_is_not_the_listing() {
+        // A table layout without class names: the "latest news" column comes first, links
+        // an announcement from another section and shows cut titles; the main list follows.
+        let row = |d: &str, slug: &str, t: &str| {
+            format!(
+                "<tr><td><font size=1>{d}</font></td><td><a href=\"{slug}.html\">{t}</a></td></tr>"
+            )
+        };
+        let side: String = [
+            row("25.09.25", "obyavlenie", "Объявление о личном приёме..."),
+            row(
+                "24.09.25",
+                "soveshchanie",
+                "Прокурор области провёл сове...",
+            ),
+            row("23.09.25", "priem", "В прокуратуре области состоял..."),
+        ]
+        .concat();
+        let main: String = [
+            row(
+                "24.09.2025",
+                "soveshchanie",
+                "Прокурор области провёл совещание с руководителями",
+            ),
+            row(
+                "23.09.2025",
+                "priem",
+                "В прокуратуре области состоялся приём предпринимателей",
+            ),
+            row(
+                "22.09.2025",
+                "proverka",
+                "О результатах проверки исполнения бюджетного законодательства",
+            ),
+        ]
+        .concat();
+        let html = format!(
+            "<table><tr><td>Сегодня: 6 декабря 2026 г.</td></tr></table><table><tr>\
+             <td width=220><b>Последние новости</b><table>{side}</table></td>\
+             <td><font size=4><b>Новости</b></font><table width=100%>{main}</table></td></tr></table>"
+        );
+        let doc = Html::parse_document(&html);
+        let page = Url::parse("http://x.kz/press/novosti.html").unwrap();
+        let items = discover_links(&doc, &page, &page);
+        let got: Vec<(&str, Option<&str>, Option<&str>)> = items
+            .iter()
+            .map(|i| (i.url.path(), i.title.as_deref(), i.date_text.as_deref()))
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                (
+                    "/press/soveshchanie.html",
+                    Some("Прокурор области провёл совещание с руководителями"),
+                    Some("24.09.2025")
+                ),
+                (
+                    "/press/priem.html",
+                    Some("В прокуратуре области состоялся приём предпринимателей"),
+                    Some("23.09.2025")
+                ),
+                (
+                    "/press/proverka.html",
+                    Some("О результатах проверки исполнения бюджетного законодательства"),
+                    Some("22.09.2025")
+                ),
+            ]
+        );
+    }
+
+    #[test]
+    fn a_last_page_with_one_dated_row_is_a_list() {
+        let html = r#"<div id="sidebar-first"><a href="/news/a">Старая новость в сайдбаре</a></div>
+            <div class="view-content"><div class="views-row">
+              <div class="views-field-title"><a href="/news/vstrecha-s-veteranami">Встреча с ветеранами органов прокуратуры</a></div>
+              <span class="date-display-single">20.02.2024 - 15:00</span></div></div>
+            <ul class="pager"><li class="pager-previous"><a href="/news?page=1">‹</a></li></ul>"#;
+        let doc = Html::parse_document(html);
+        let page = Url::parse("http://x.kz/news?page=2").unwrap();
+        let items = discover_links(&doc, &page, &page);
+        assert_eq!(items.len(), 1, "{items:?}");
+        assert_eq!(items[0].url.path(), "/news/vstrecha-s-veteranami");
+        assert_eq!(items[0].date_text.as_deref(), Some("20.02.2024 - 15:00"));
     }
 
     #[test]

@@ -10,6 +10,7 @@ use url::Url;
 use super::discover::discover_links;
 use super::html::{ANY_LINK, base_url, pick_image, pick_link, resolve, sel};
 use super::nesting::cap_nesting;
+use super::pager;
 use crate::config::ListingRules;
 use crate::core::model::{Listing, ListingItem};
 use crate::core::text::collapse_whitespace;
@@ -77,7 +78,13 @@ pub fn extract_listing(html: &str, page_url: &Url, rules: &ListingRules) -> List
             .find_map(|e| e.value().attr("href").map(str::to_string)),
     }
     .and_then(|h| resolve(&base, &h))
-    .filter(|u| u != page_url);
+    .filter(|u| u != page_url)
+    .or_else(|| {
+        // Zero-config: the pager's "next" link by its class, text or page counter.
+        (rules.next.is_none() && rules.item.is_none() && rules.link.is_none())
+            .then(|| pager::next_page(&doc, &base, page_url))
+            .flatten()
+    });
     let misses = misses(rules, &items);
     Listing {
         items,

@@ -11,7 +11,7 @@ use sha2::{Digest, Sha256};
 use url::Url;
 
 use crate::config::Source;
-use crate::core::dates::parse_date;
+use crate::core::datepick::pick_date;
 use crate::core::model::{Article, DateCandidate, RawArticle};
 use crate::core::text::{collapse_whitespace, is_xml_illegal};
 use crate::core::urls::canonical_url;
@@ -242,15 +242,11 @@ fn first_date(
     now: DateTime<Utc>,
     failures: &mut Vec<DateFailure>,
 ) -> Option<DateTime<Utc>> {
-    for c in cands {
-        match parse_date(&c.text, source.timezone, now) {
-            Some(d) => return Some(d),
-            None => failures.push(DateFailure {
-                candidate: c.clone(),
-            }),
-        }
-    }
-    None
+    let picked = pick_date(cands, source.timezone, now);
+    failures.extend(picked.failed.into_iter().map(|(c, _)| DateFailure {
+        candidate: c.clone(),
+    }));
+    picked.instant.map(|(t, _)| t)
 }
 
 /// A valid primary language subtag from the page (`ru`, `kk-KZ` → `kk-KZ`), else `None`.

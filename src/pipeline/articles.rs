@@ -12,7 +12,7 @@ use super::walk::Candidate;
 use super::{ARTICLES_IN_FLIGHT, RunCtx, RunReport, lock};
 use crate::config::Source;
 use crate::core::model::{Article, Validators};
-use crate::extract::extract_article;
+use crate::extract::{Listed, extract_article_listed};
 use crate::http::{Outcome, RequestPolicy};
 use crate::normalize::normalize;
 use crate::store::{Store, StoreError, Upsert};
@@ -137,8 +137,13 @@ async fn fetch_article(
     // every core and never delay the request timing the politeness rules depend on.
     let src = Arc::clone(shared_source);
     let (text, final_url, now) = (page.text, page.final_url, ctx.now);
+    let (listed_title, listed_date) = (c.listed_title.clone(), c.listed_date.clone());
     let (normalized, misses) = tokio::task::spawn_blocking(move || {
-        let raw = extract_article(&text, &final_url, &src.article);
+        let listed = Listed {
+            title: listed_title.as_deref(),
+            date_text: listed_date.as_deref(),
+        };
+        let raw = extract_article_listed(&text, &final_url, &src.article, listed);
         let misses = raw.selector_misses.clone();
         normalize(raw, &src, now).map(|n| (n, misses))
     })

@@ -2,6 +2,8 @@
 //! 304), decide which of its entries are due for a fetch, queue those for `articles`, and
 //! follow the next page until one brings nothing new.
 
+use std::collections::HashSet;
+
 use chrono::{DateTime, Utc};
 use sha2::{Digest, Sha256};
 use tokio::sync::mpsc::Sender;
@@ -23,11 +25,17 @@ pub(super) struct Candidate {
     pub(super) fingerprint: String,
     /// The store has the link: only then can it hold validators for it.
     pub(super) known: bool,
+    /// The listing's title and date text for the entry: the fallbacks when the article page
+    /// shows none.
+    pub(super) listed_title: Option<String>,
+    pub(super) listed_date: Option<String>,
 }
 
 /// Walks the listing pages from each start URL, sending the articles due for a fetch to
-/// `queue`. Stops following a start at `max_pages`, at a page that cannot be read, or
-/// (incremental runs) at a page with nothing unknown.
+/// `queue`. Stops following a start at `max_pages`, at a page that cannot be read, at a page
+/// already walked or whose entries were all on earlier pages (Drupal serves the last page
+/// again for any page number past the end), or (incremental runs) at a page with nothing
+/// unknown.
 pub(super) async fn walk_listings(
     ctx: &RunCtx<'_>,
     starts: &[Url],
@@ -35,12 +43,13 @@ pub(super) async fn walk_listings(
     queue: Sender<Candidate>,
 ) {
     let max_pages = ctx.max_pages();
+    let mut walked: HashSet<Url> = HashSet::new();
     for start in starts {
         let mut next = Some(start.clone());
         let mut page_no = 0;
         while let Some(url) = next.take() {
             page_no += 1;
-            if page_no > max_pages {
+            if page_no > max_pages || !walked.insert(url.clone()) {
                 break;
             }
             let Some((listing, fresh)) = read_listing(ctx, &url, state).await else {
@@ -55,7 +64,10 @@ pub(super) async fn walk_listings(
                 state.selectors.listing(&listing);
             }
             next = next_page(ctx.source, &listing, page_no);
-            let (due, unknown) = triage(ctx, &listing, state);
+            let (due, unknown, new_in_walk) = triage(ctx, &listing, state);
+            if new_in_walk == 0 && !listing.items.is_empty() {
+                next = None;
+            }
             if let Some(validators) = fresh {
                 state.listing_validators.push((url, validators, listing));
             }
@@ -170,11 +182,17 @@ async fn sitemap_fallback(ctx: &RunCtx<'_>, page: &Url, state: &mut RunState) ->
     })
 }
 
-/// Which entries of one listing page are due for a fetch, and how many were unknown to the
-/// store. Entries not due are counted as unchanged here.
-fn triage(ctx: &RunCtx<'_>, listing: &Listing, state: &mut RunState) -> (Vec<Candidate>, usize) {
+/// Which entries of one listing page are due for a fetch, how many were unknown to the
+/// store, and how many were not on an earlier page of this walk. Entries not due are
+/// counted as unchanged here.
+fn triage(
+    ctx: &RunCtx<'_>,
+    listing: &Listing,
+    state: &mut RunState,
+) -> (Vec<Candidate>, usize, usize) {
     let mut due = Vec::new();
     let mut unknown = 0;
+    let mut new_in_walk = 0;
     let recheck =
         chrono::Duration::from_std(ctx.source.recheck_age).unwrap_or(chrono::Duration::zero());
     let store = lock(ctx.store);
@@ -185,6 +203,7 @@ fn triage(ctx: &RunCtx<'_>, listing: &Listing, state: &mut RunState) -> (Vec<Can
             if !state.seen.insert(link.clone()) {
                 continue;
             }
+            new_in_walk += 1;
             state.report.found += 1;
             let known = match store.known_link(&ctx.source.id, link.as_str()) {
                 Ok(k) => k,
@@ -197,6 +216,8 @@ fn triage(ctx: &RunCtx<'_>, listing: &Listing, state: &mut RunState) -> (Vec<Can
                 link,
                 fingerprint: fingerprint(item),
                 known: known.is_some(),
+                listed_title: item.title.clone(),
+                listed_date: item.date_text.clone(),
             };
             unknown += usize::from(known.is_none());
             if is_due(ctx, known.as_ref(), &c.fingerprint, Some(recheck)) {
@@ -207,7 +228,7 @@ fn triage(ctx: &RunCtx<'_>, listing: &Listing, state: &mut RunState) -> (Vec<Can
             }
         }
     });
-    (due, unknown)
+    (due, unknown, new_in_walk)
 }
 
 /// Whether an entry is fetched (or an API record stored) again: unknown ones always;

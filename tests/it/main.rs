@@ -23,3 +23,4 @@ mod service;
 mod sources;
 mod telegram;
 mod zeroconf;
+mod zeroconf_families;

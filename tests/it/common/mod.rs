@@ -381,7 +381,8 @@ fn resolve(root: &Path, path: &str, query: Option<&str>) -> Result<PathBuf, Box<
     let full = root.join(&rel);
     // API answers: `/wp-json/wp/v2/posts?page=2&per_page=3` is served from
     // `wp-json/wp/v2/posts/page=2&per_page=3.json` (pairs sorted, as sent), when that exists.
-    // Telegram previews page the same way: `/s/chan?before=9` from `s/chan/before=9.html`.
+    // HTML pages by query the same way: Telegram's `/s/chan?before=9` from
+    // `s/chan/before=9.html`, Drupal's `?page=1` and Bitrix's `?PAGEN_1=2` from `page=1.html`.
     if let Some(q) = query {
         let mut pairs: Vec<&str> = q.split('&').filter(|p| !p.is_empty()).collect();
         pairs.sort_unstable();
