@@ -7,6 +7,7 @@ use std::sync::{Arc, Mutex};
 
 use super::exit::Exit;
 use super::lock::{LockError, SourceLock};
+use super::merged::{merged_with_any, render_and_print, render_merged_of};
 use crate::config::{Config, Source};
 use crate::http::Fetcher;
 use crate::pipeline::{Pipeline, Progress, RunOptions, RunReport, SharedStore, render_source};
@@ -80,6 +81,8 @@ pub(super) fn render(config: &Config, ids: &[String]) -> Exit {
         Err(e) => return e,
     };
     let mut exit = Exit::Ok;
+    let ids: Vec<&str> = selected.iter().map(|s| s.id.as_str()).collect();
+    let merged = merged_with_any(config, &ids);
     for source in selected {
         // Same lock as refresh and the daemon: a render must not interleave with a run.
         let _lock = match SourceLock::acquire(&config.settings.database, &source.id) {
@@ -97,6 +100,9 @@ pub(super) fn render(config: &Config, ids: &[String]) -> Exit {
                 exit = Exit::SourceFailed;
             }
         }
+    }
+    if !render_and_print(&merged, config, &store) {
+        exit = Exit::SourceFailed;
     }
     exit
 }
@@ -148,8 +154,10 @@ pub(super) async fn refresh(
         };
         reports.push(report);
     }
+    let ids: Vec<String> = reports.iter().map(|r| r.source.clone()).collect();
+    let merged_ok = render_merged_of(config, ids, pipeline.store()).await;
     let article_failures = strict && reports.iter().any(|r| !r.failed.is_empty());
-    if reports.iter().any(RunReport::failed_entirely) || article_failures {
+    if reports.iter().any(RunReport::failed_entirely) || article_failures || !merged_ok {
         Exit::SourceFailed
     } else {
         Exit::Ok

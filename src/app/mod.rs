@@ -9,6 +9,7 @@ mod commands;
 pub mod daemon;
 pub mod exit;
 pub mod lock;
+mod merged;
 pub mod metrics;
 pub mod preview;
 pub mod serve;

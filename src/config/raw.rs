@@ -13,6 +13,7 @@ use toml::Spanned;
 pub(super) struct RawConfig {
     pub(super) settings: Option<RawSettings>,
     pub(super) source: Option<Spanned<Vec<Spanned<RawSource>>>>,
+    pub(super) feed: Option<super::merged::RawFeeds>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -60,6 +61,7 @@ pub(super) struct RawSource {
     pub(super) wordpress: Option<Spanned<String>>,
     pub(super) json: Option<Spanned<RawJson>>,
     pub(super) languages: Option<RawLanguages>,
+    pub(super) filter: Option<super::filter::RawFilter>,
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -77,6 +77,7 @@ impl Table<'_, '_> {
                 .int_in(raw.recheck_hours, &self.key("recheck_hours"), 48, 0, 8760)?;
         let listing = self.listing_rules(raw.listing.unwrap_or_default())?;
         let article = self.article_rules(raw.article.unwrap_or_default())?;
+        let filter = self.filter(raw.filter)?;
         let source = Source {
             id,
             title,
@@ -99,6 +100,7 @@ impl Table<'_, '_> {
             kind,
             wordpress,
             json,
+            filter,
         };
         Ok((source, id_span))
     }

@@ -102,7 +102,7 @@ impl Ctx<'_> {
             if let Some(e) = not_table(src, format!("source[{i}]")) {
                 return Some(e);
             }
-            for sub in ["listing", "article", "json", "languages"] {
+            for sub in ["listing", "article", "json", "languages", "filter"] {
                 if let Some(e) = src
                     .get_ref()
                     .get(sub)
@@ -252,4 +252,7 @@ fn friendly_serde_message(m: &str) -> String {
         .replace("struct RawJson", "a table")
         .replace("struct RawTwin", "a table")
         .replace("struct RawConfig", "a table")
+        .replace("struct RawFilterFields", "a table")
+        .replace("struct RawFilter", "a table")
+        .replace("struct RawFeed", "a table")
 }

@@ -7,6 +7,7 @@
 
 pub mod dates;
 pub mod decode;
+pub mod filter;
 pub mod jsonpath;
 pub mod model;
 pub mod pick;

@@ -10,7 +10,7 @@
 //! Files: `walk` (listing pages: read, triage), `articles` (fetch, extract, normalize and
 //! store the queued articles), `api` (JSON and WordPress REST walks, and which way of
 //! reading a source worked), `feeds` (rendering from the store), `selectors` (selector
-//! drift), `report` ([`RunReport`]).
+//! drift), `report` ([`RunReport`]), `merged` (merged feeds, `[[feed]]`).
 //!
 //! Layer: may import every layer but `app`.
 
@@ -29,11 +29,13 @@ use crate::store::Store;
 mod api;
 mod articles;
 mod feeds;
+mod merged;
 mod report;
 mod selectors;
 mod walk;
 
 pub use feeds::{RenderSourceError, feed_meta, render_source};
+pub use merged::{merged_feeds_of, merged_meta, render_merged};
 pub use report::RunReport;
 use selectors::{SelectorTally, record};
 

@@ -31,7 +31,7 @@ pub struct FeedMeta {
     pub id: String,
     pub title: String,
     pub description: String,
-    /// BCP 47 language tag.
+    /// BCP 47 language tag; empty for a merged feed whose sources differ in language.
     pub language: String,
     /// The site's home page.
     pub site_url: Url,

@@ -33,7 +33,8 @@ pub fn render(model: &FeedModel, updated: DateTime<Utc>) -> Result<Vec<u8>, Rend
         } else {
             &meta.description
         }),
-        language: Some(clean(&meta.language)),
+        // A merged feed of several languages states none here, each item its own.
+        language: Some(clean(&meta.language)).filter(|l| !l.is_empty()),
         last_build_date: Some(rfc822(updated, meta.timezone)),
         generator: Some("pressfeed".to_string()),
         ..Channel::default()
@@ -97,9 +98,22 @@ fn item(stored: &StoredArticle, meta: &FeedMeta) -> Item {
             .collect(),
         ..Item::default()
     };
-    if let Some(author) = a.author.as_deref().filter(|s| !s.trim().is_empty()) {
+    let creators: Vec<String> = a
+        .author
+        .as_deref()
+        .filter(|s| !s.trim().is_empty())
+        .map(clean)
+        .into_iter()
+        .collect();
+    // Only a feed without a channel language (a merged feed of several) names the item's.
+    let languages: Vec<String> = Some(clean(&a.language))
+        .filter(|l| meta.language.is_empty() && !l.is_empty())
+        .into_iter()
+        .collect();
+    if !creators.is_empty() || !languages.is_empty() {
         item.dublin_core_ext = Some(DublinCoreExtension {
-            creators: vec![clean(author)],
+            creators,
+            languages,
             ..DublinCoreExtension::default()
         });
     }
