@@ -200,3 +200,199 @@ impl MergedFeed {
         super::feed_urls(settings, &self.id)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use crate::config::Config;
+
+    const SOURCES: &str = r#"[settings]
+base_url = "https://feeds.example.org/"
+
+[[source]]
+id = "govkz"
+title = "gov.kz"
+language = "ru"
+timezone = "Asia/Almaty"
+listing_urls = ["https://www.gov.kz/news"]
+[source.languages]
+kk = { listing_urls = ["https://www.gov.kz/kk/news"] }
+
+[[source]]
+id = "tg"
+title = "Telegram"
+timezone = "Asia/Almaty"
+listing_urls = ["https://t.me/s/channel"]
+"#;
+
+    fn parse(feeds: &str) -> Result<Config, String> {
+        Config::parse(&format!("{SOURCES}{feeds}"), Path::new("config.toml"))
+            .map_err(|e| e.to_string())
+    }
+
+    /// `config.toml:<line>:<col>: <key>: <message>` for an error at the first `needle` of
+    /// the feeds part.
+    fn at(feeds: &str, needle: &str, key: &str, message: &str) -> String {
+        let text = format!("{SOURCES}{feeds}");
+        let offset = text.rfind(needle).expect("needle in the feeds part");
+        let (line, col) = crate::config::span::line_col(&text, offset);
+        format!("config.toml:{line}:{col}: {key}: {message}")
+    }
+
+    #[test]
+    fn a_merged_feed_with_defaults() {
+        let c = parse("[[feed]]\nid = \"all\"\ntitle = \" Всё \"\nsources = [\"govkz\", \"govkz-kk\", \"tg\"]\n")
+            .unwrap();
+        let f = &c.feeds[0];
+        assert_eq!(f.id, "all");
+        assert_eq!(f.title, "Всё");
+        assert_eq!(f.description, "Всё");
+        assert_eq!(f.sources, ["govkz", "govkz-kk", "tg"]);
+        assert_eq!(f.items, 50);
+        assert_eq!(f.language, "", "ru and kk members: no feed language");
+        assert_eq!(f.timezone, chrono_tz::Asia::Almaty);
+        assert_eq!(
+            f.site_url.as_str(),
+            "https://feeds.example.org/",
+            "members on two sites: the index"
+        );
+        assert_eq!(
+            f.feed_urls(&c.settings).1.as_str(),
+            "https://feeds.example.org/feeds/all.atom"
+        );
+    }
+
+    #[test]
+    fn members_that_agree_give_the_feed_their_language_and_site() {
+        let c = parse(
+            "[[feed]]\nid = \"ru\"\ntitle = \"RU\"\ndescription = \"d\"\nsources = [\"tg\", \"govkz\"]\nitems = 20\n",
+        )
+        .unwrap();
+        let f = &c.feeds[0];
+        assert_eq!((f.language.as_str(), f.items), ("ru", 20));
+        assert_eq!(f.description, "d");
+        assert_eq!(f.site_url.as_str(), "https://feeds.example.org/");
+        let c = parse("[[feed]]\nid = \"one\"\ntitle = \"T\"\nsources = [\"tg\"]\nsite_url = \"https://t.me/channel\"\n")
+            .unwrap();
+        assert_eq!(c.feeds[0].site_url.as_str(), "https://t.me/channel");
+        let c = parse("[[feed]]\nid = \"one\"\ntitle = \"T\"\nsources = [\"govkz\"]\n").unwrap();
+        assert_eq!(c.feeds[0].site_url.as_str(), "https://www.gov.kz/");
+    }
+
+    #[test]
+    fn an_id_shared_with_a_source_names_both() {
+        let feeds = "[[feed]]\nid = \"tg\"\ntitle = \"T\"\nsources = [\"govkz\"]\n";
+        assert_eq!(
+            parse(feeds).unwrap_err(),
+            at(
+                feeds,
+                "\"tg\"",
+                "feed[0].id",
+                "id \"tg\" is already the id of source[1]: sources and merged feeds share \
+                 one namespace, since the id names the feed files"
+            )
+        );
+        let feeds = "[[feed]]\nid = \"govkz-kk\"\ntitle = \"T\"\nsources = [\"govkz\"]\n";
+        assert!(
+            parse(feeds)
+                .unwrap_err()
+                .contains("already the id of source[0] (a language twin)"),
+        );
+        let feeds = "[[feed]]\nid = \"x\"\ntitle = \"T\"\nsources = [\"tg\"]\n\
+                     [[feed]]\nid = \"x\"\ntitle = \"U\"\nsources = [\"tg\"]\n";
+        assert_eq!(
+            parse(feeds).unwrap_err(),
+            at(
+                feeds,
+                "\"x\"",
+                "feed[1].id",
+                "duplicate feed id \"x\" (already used by feed[0])"
+            )
+        );
+    }
+
+    #[test]
+    fn member_mistakes() {
+        let feeds = "[[feed]]\nid = \"all\"\ntitle = \"T\"\nsources = [\"govkz\", \"govkz-ru\"]\n";
+        assert_eq!(
+            parse(feeds).unwrap_err(),
+            at(
+                feeds,
+                "\"govkz-ru\"",
+                "feed[0].sources[1]",
+                "unknown source id \"govkz-ru\" (sources: govkz, govkz-kk, tg; a language \
+                 twin is listed by its own id, e.g. \"<id>-kk\")"
+            )
+        );
+        let feeds = "[[feed]]\nid = \"all\"\ntitle = \"T\"\nsources = [\"tg\", \"tg\"]\n";
+        assert_eq!(
+            parse(feeds).unwrap_err(),
+            at(
+                feeds,
+                "\"tg\"",
+                "feed[0].sources[1]",
+                "source \"tg\" is listed twice"
+            )
+        );
+        let feeds = "[[feed]]\nid = \"all\"\ntitle = \"T\"\nsources = []\n";
+        assert_eq!(
+            parse(feeds).unwrap_err(),
+            at(
+                feeds,
+                "[]",
+                "feed[0].sources",
+                "list at least one source id"
+            )
+        );
+        let feeds = "[[feed]]\nid = \"all\"\ntitle = \"T\"\n";
+        assert_eq!(
+            parse(feeds).unwrap_err(),
+            at(feeds, "[[feed]]", "feed[0].sources", "missing required key")
+        );
+    }
+
+    #[test]
+    fn other_keys_are_checked_like_a_sources() {
+        for (feeds, needle, key, message) in [
+            (
+                "[[feed]]\nid = \"All\"\ntitle = \"T\"\nsources = [\"tg\"]\n",
+                "\"All\"",
+                "feed[0].id",
+                "invalid id \"All\": use 1 to 64 lowercase letters, digits, \"-\" or \"_\", \
+                 starting with a letter or digit",
+            ),
+            (
+                "[[feed]]\nid = \"a\"\ntitle = \" \"\nsources = [\"tg\"]\n",
+                "\" \"",
+                "feed[0].title",
+                "must not be empty",
+            ),
+            (
+                "[[feed]]\nid = \"a\"\ntitle = \"T\"\nsources = [\"tg\"]\nitems = 0\n",
+                "0",
+                "feed[0].items",
+                "must be between 1 and 1000, found 0",
+            ),
+            (
+                "[[feed]]\nid = \"a\"\ntitle = \"T\"\nsources = [\"tg\"]\nsite_url = \"t.me\"\n",
+                "\"t.me\"",
+                "feed[0].site_url",
+                "\"t.me\" is not an absolute URL (expected http://... or https://...)",
+            ),
+            (
+                "[[feed]]\nid = \"a\"\ntitle = \"T\"\nsources = [\"tg\"]\nlanguage = \"ru\"\n",
+                "language",
+                "feed[0].language",
+                "unknown key \"language\", expected one of \"id\", \"title\", \"description\", \
+                 \"sources\", \"items\", \"site_url\"",
+            ),
+        ] {
+            assert_eq!(
+                parse(feeds).unwrap_err(),
+                at(feeds, needle, key, message),
+                "{feeds}"
+            );
+        }
+    }
+}
