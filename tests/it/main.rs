@@ -11,6 +11,7 @@ mod faults;
 mod fixture_server;
 mod incremental;
 mod layers;
+mod merged;
 mod preview;
 mod properties;
 mod refresh;
