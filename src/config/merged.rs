@@ -20,6 +20,7 @@ use url::Url;
 use super::span::Ctx;
 use super::values::{http_url, valid_id};
 use super::{ConfigError, MergedFeed, Settings, Source};
+use crate::core::model::MULTIPLE_LANGUAGES;
 
 /// One `[[feed]]` as deserialized.
 #[derive(Debug, Deserialize)]
@@ -98,7 +99,8 @@ impl Ctx<'_> {
                 .filter(|d| !d.is_empty())
                 .unwrap_or_else(|| title.clone()),
             title,
-            language: agreed(&members, |s| s.language.clone()).unwrap_or_default(),
+            language: agreed(&members, |s| s.language.clone())
+                .unwrap_or_else(|| MULTIPLE_LANGUAGES.to_string()),
             timezone: agreed(&members, |s| s.timezone).unwrap_or(Tz::UTC),
             sources: members.iter().map(|m| m.id.clone()).collect(),
             items: usize::try_from(items).unwrap_or(50),
@@ -250,7 +252,7 @@ listing_urls = ["https://t.me/s/channel"]
         assert_eq!(f.description, "Всё");
         assert_eq!(f.sources, ["govkz", "govkz-kk", "tg"]);
         assert_eq!(f.items, 50);
-        assert_eq!(f.language, "", "ru and kk members: no feed language");
+        assert_eq!(f.language, "mul", "ru and kk members: multiple languages");
         assert_eq!(f.timezone, chrono_tz::Asia::Almaty);
         assert_eq!(
             f.site_url.as_str(),

@@ -97,8 +97,8 @@ pub struct MergedFeed {
     pub sources: Vec<String>,
     /// Newest N items.
     pub items: usize,
-    /// The members' language when they all have the same; empty when they differ (the
-    /// feeds then state no feed-level language, each item its own).
+    /// The members' language when they all have the same, else `mul` (BCP 47 "multiple
+    /// languages"; each item then states its own).
     pub language: String,
     /// The members' time zone when they all have the same, else UTC.
     pub timezone: Tz,

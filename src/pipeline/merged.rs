@@ -15,8 +15,8 @@ use crate::core::model::StoredArticle;
 use crate::render::{FeedMeta, FeedModel};
 use crate::store::{Store, StoreError};
 
-/// The channel metadata of a merged feed. Its language is empty when the members' differ:
-/// the feeds then state each item's language instead of one for the feed.
+/// The channel metadata of a merged feed. Its language is `mul` when the members' differ:
+/// the feeds then state each item's language as well.
 pub fn merged_meta(feed: &MergedFeed, settings: &Settings) -> FeedMeta {
     let (rss_url, atom_url, json_url) = feed.feed_urls(settings);
     FeedMeta {

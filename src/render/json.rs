@@ -20,8 +20,6 @@ struct JsonFeed {
     feed_url: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     description: Option<String>,
-    /// Absent for a merged feed of several languages (each item states its own).
-    #[serde(skip_serializing_if = "String::is_empty")]
     language: String,
     authors: Vec<Author>,
     #[serde(skip_serializing_if = "Vec::is_empty")]

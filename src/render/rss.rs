@@ -14,7 +14,7 @@ use rss::{Category, Channel, Enclosure, Guid, Item};
 use url::Url;
 
 use super::{FeedMeta, FeedModel, RenderError, clean, image_mime, local_time};
-use crate::core::model::StoredArticle;
+use crate::core::model::{MULTIPLE_LANGUAGES, StoredArticle};
 
 const NS_ATOM: &str = "http://www.w3.org/2005/Atom";
 const NS_CONTENT: &str = "http://purl.org/rss/1.0/modules/content/";
@@ -33,8 +33,7 @@ pub fn render(model: &FeedModel, updated: DateTime<Utc>) -> Result<Vec<u8>, Rend
         } else {
             &meta.description
         }),
-        // A merged feed of several languages states none here, each item its own.
-        language: Some(clean(&meta.language)).filter(|l| !l.is_empty()),
+        language: Some(clean(&meta.language)),
         last_build_date: Some(rfc822(updated, meta.timezone)),
         generator: Some("pressfeed".to_string()),
         ..Channel::default()
@@ -105,9 +104,9 @@ fn item(stored: &StoredArticle, meta: &FeedMeta) -> Item {
         .map(clean)
         .into_iter()
         .collect();
-    // Only a feed without a channel language (a merged feed of several) names the item's.
+    // A channel of several languages (`mul`, a merged feed) names each item's.
     let languages: Vec<String> = Some(clean(&a.language))
-        .filter(|l| meta.language.is_empty() && !l.is_empty())
+        .filter(|l| meta.language == MULTIPLE_LANGUAGES && !l.is_empty())
         .into_iter()
         .collect();
     if !creators.is_empty() || !languages.is_empty() {

@@ -255,10 +255,11 @@ fn a_merged_feed_interleaves_its_sources_newest_first_in_all_formats() {
     let dates: Vec<_> = got.iter().map(|i| instant(&i.3)).collect();
     assert!(dates.windows(2).all(|w| w[0] >= w[1]), "newest first");
 
-    // Feed level: own self links; ru and kk members, so no feed language but one per item.
+    // Feed level: own self links; ru and kk members: "mul" (multiple languages) and one
+    // language per item.
     assert_eq!(feed["feed_url"], "http://127.0.0.1:8080/feeds/all.json");
     assert_eq!(feed["title"], "Генпрокуратура — все каналы");
-    assert!(feed.get("language").is_none(), "{feed}");
+    assert_eq!(feed["language"], "mul");
     assert!(feed["items"].as_array().unwrap().iter().all(|i| matches!(
         i["language"].as_str().and_then(|l| l.split('-').next()),
         Some("ru" | "kk")
@@ -267,7 +268,7 @@ fn a_merged_feed_interleaves_its_sources_newest_first_in_all_formats() {
     assert!(atom.contains("href=\"http://127.0.0.1:8080/feeds/all.atom\""));
     assert!(atom.contains("xml:lang=\"kk\"") && atom.contains("xml:lang=\"ru\""));
     let rss = std::fs::read_to_string(dir.join("feeds/all.rss")).unwrap();
-    assert!(!rss.contains("<language>"), "no channel language");
+    assert!(rss.contains("<language>mul</language>"));
     assert!(rss.contains("<dc:language>kk</dc:language>"));
     for ext in ["rss", "atom", "json"] {
         let bytes = std::fs::read(dir.join(format!("feeds/all.{ext}"))).unwrap();

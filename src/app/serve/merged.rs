@@ -106,8 +106,7 @@ pub(super) fn index_entries(config: &Config, statuses: &[Status]) -> Vec<IndexEn
         .collect()
 }
 
-/// The merged feeds' outlines of the OPML list, after the sources'. A feed of several
-/// languages is `mul` (BCP 47 "multiple languages").
+/// The merged feeds' outlines of the OPML list, after the sources'.
 pub(super) fn opml_outlines(config: &Config) -> Vec<OpmlOutline> {
     config
         .feeds
@@ -117,11 +116,7 @@ pub(super) fn opml_outlines(config: &Config) -> Vec<OpmlOutline> {
             description: feed.description.clone(),
             xml_url: feed.feed_urls(&config.settings).0,
             html_url: feed.site_url.clone(),
-            language: if feed.language.is_empty() {
-                "mul".to_string()
-            } else {
-                feed.language.clone()
-            },
+            language: feed.language.clone(),
         })
         .collect()
 }
