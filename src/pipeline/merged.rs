@@ -100,3 +100,105 @@ pub fn render_merged(
     let model = FeedModel::new(merged_meta(feed, &config.settings), items);
     write_model(&config.settings, &model, created)
 }
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use chrono::TimeZone;
+
+    use super::*;
+    use crate::core::model::Article;
+
+    fn article(source: &str, id: &str, author: Option<&str>, title: &str) -> Article {
+        Article {
+            source: source.into(),
+            id: id.into(),
+            url: Url::parse(id).unwrap(),
+            title: title.into(),
+            summary: String::new(),
+            content_html: "<p>x</p>".into(),
+            published: None,
+            modified: None,
+            author: author.map(str::to_string),
+            categories: Vec::new(),
+            image: None,
+            language: "ru".into(),
+            content_hash: title.into(),
+        }
+    }
+
+    fn at(h: u32) -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2025, 9, 24, h, 0, 0).unwrap()
+    }
+
+    #[test]
+    fn newest_first_ties_by_id_then_member_order_shared_ids_once_filters_and_limits() {
+        let config = Config::parse(
+            r#"
+[[source]]
+id = "a"
+title = "Site A"
+items = 2
+listing_urls = ["https://a.example/"]
+[source.filter]
+exclude = { title = "drop" }
+[[source]]
+id = "b"
+title = "Site B"
+listing_urls = ["https://b.example/"]
+[[feed]]
+id = "ab"
+title = "A + B"
+sources = ["b", "a"]
+items = 4
+"#,
+            Path::new("config.toml"),
+        )
+        .unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open(&dir.path().join("p.db")).unwrap();
+        let mut put = |a: Article, h: u32| {
+            let a = Article {
+                published: Some(at(h)),
+                ..a
+            };
+            store.upsert(&a, at(12)).unwrap();
+        };
+        put(
+            article("a", "https://x.kz/shared", Some("Автор"), "A's copy"),
+            10,
+        );
+        put(article("a", "https://a.example/drop", None, "drop me"), 11);
+        put(article("a", "https://a.example/3", None, "a3"), 9);
+        put(
+            article("a", "https://a.example/old", None, "beyond a's items"),
+            1,
+        );
+        put(article("b", "https://x.kz/shared", None, "B's copy"), 10);
+        put(article("b", "https://b.example/2", None, "b2"), 9);
+        put(article("b", "https://b.example/1", None, "b1"), 8);
+        let got = merged_items(&store, &config.feeds[0], &config.sources).unwrap();
+        let seen: Vec<(&str, &str, Option<&str>)> = got
+            .iter()
+            .map(|i| {
+                (
+                    i.article.source.as_str(),
+                    i.article.title.as_str(),
+                    i.article.author.as_deref(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            seen,
+            [
+                // same instant and id in both: b is listed first in `sources`
+                ("b", "B's copy", Some("Site B")),
+                // then same instant, ids in order
+                ("a", "a3", Some("Site A")),
+                ("b", "b2", Some("Site B")),
+                ("b", "b1", Some("Site B")),
+            ]
+        );
+    }
+}

@@ -120,3 +120,77 @@ pub(super) fn opml_outlines(config: &Config) -> Vec<OpmlOutline> {
         })
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use chrono::TimeZone;
+
+    use super::*;
+    use crate::store::SourceState;
+
+    fn config() -> Config {
+        let text = r#"
+[[source]]
+id = "a"
+title = "A"
+listing_urls = ["https://a.example/"]
+[[source]]
+id = "b"
+title = "B"
+listing_urls = ["https://b.example/"]
+[[feed]]
+id = "ab"
+title = "A + B"
+sources = ["b", "a"]
+"#;
+        Config::parse(text, Path::new("config.toml")).unwrap()
+    }
+
+    fn status(success: Option<u32>, failures: u32, error: Option<&str>, items: usize) -> Status {
+        Status {
+            state: Some(SourceState {
+                last_success: success.map(|h| Utc.with_ymd_and_hms(2025, 9, 24, h, 0, 0).unwrap()),
+                consecutive_failures: failures,
+                last_error: error.map(str::to_string),
+                ..SourceState::default()
+            }),
+            items: Some(items),
+        }
+    }
+
+    #[test]
+    fn a_merged_feed_is_as_healthy_as_its_stalest_member() {
+        let c = config();
+        let statuses = [
+            status(Some(9), 2, Some("fetch: 503"), 4),
+            status(Some(11), 0, None, 3),
+        ];
+        let s = MergedStatus::of(&c.feeds[0], &c, &statuses);
+        assert_eq!(
+            s.last_success,
+            Some(Some(Utc.with_ymd_and_hms(2025, 9, 24, 9, 0, 0).unwrap()))
+        );
+        assert_eq!(s.failures, Some(2));
+        assert_eq!(s.last_error.as_deref(), Some("a: fetch: 503"));
+        assert_eq!(s.failing, ["a"]);
+        assert_eq!(s.items, Some(7));
+        let json = s.json(&c.feeds[0]);
+        assert_eq!(json["sources"], serde_json::json!(["b", "a"]));
+        assert_eq!(json["failing_sources"], serde_json::json!(["a"]));
+        assert_eq!(json["last_success"], "2025-09-24T09:00:00+00:00");
+
+        // a member that never succeeded: never; one whose state cannot be read: unknown
+        let statuses = [status(None, 0, None, 0), status(Some(11), 0, None, 3)];
+        let s = MergedStatus::of(&c.feeds[0], &c, &statuses);
+        assert_eq!(s.last_success, Some(None));
+        assert!(s.last_error.is_none() && s.failing.is_empty());
+        let unreadable = Status {
+            state: None,
+            items: None,
+        };
+        let s = MergedStatus::of(&c.feeds[0], &c, &[unreadable, status(Some(11), 0, None, 3)]);
+        assert_eq!((s.last_success, s.failures, s.items), (None, None, None));
+    }
+}
