@@ -16,8 +16,13 @@ use crate::store::Store;
 /// `check`: the configuration loaded and validated (the caller did that).
 pub(super) fn check(config: &Config) -> Exit {
     let n = config.sources.len();
+    let merged = match config.feeds.len() {
+        0 => String::new(),
+        1 => ", 1 merged feed".to_string(),
+        m => format!(", {m} merged feeds"),
+    };
     println!(
-        "{}: OK ({n} source{})",
+        "{}: OK ({n} source{}{merged})",
         config.path.display(),
         if n == 1 { "" } else { "s" }
     );
