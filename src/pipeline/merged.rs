@@ -33,15 +33,6 @@ pub fn merged_meta(feed: &MergedFeed, settings: &Settings) -> FeedMeta {
     }
 }
 
-/// The merged feeds that show items of `source`, in config order.
-pub fn merged_feeds_of<'c>(config: &'c Config, source: &str) -> Vec<&'c MergedFeed> {
-    config
-        .feeds
-        .iter()
-        .filter(|f| f.sources.iter().any(|s| s == source))
-        .collect()
-}
-
 /// The items of a merged feed: every member's feed items, newest first, ties broken by id
 /// and then by the member's place in `sources`; an article two members share (same id)
 /// appears once, as the newest copy. An item without an author names its source, as the

@@ -35,7 +35,7 @@ mod selectors;
 mod walk;
 
 pub use feeds::{RenderSourceError, feed_meta, render_source};
-pub use merged::{merged_feeds_of, merged_meta, render_merged};
+pub use merged::{merged_meta, render_merged};
 pub use report::RunReport;
 use selectors::{SelectorTally, record};
 
