@@ -9,6 +9,7 @@ use super::alerts::Notifier;
 use super::exit::Exit;
 use super::health::Health;
 use super::lock::{LockError, SourceLock};
+use super::merged::{merged_with_any, render_and_print, render_merged_of};
 use crate::config::{Config, Source};
 use crate::http::Fetcher;
 use crate::pipeline::{Pipeline, Progress, RunOptions, RunReport, SharedStore, render_source};
@@ -17,8 +18,13 @@ use crate::store::Store;
 /// `check`: the configuration loaded and validated (the caller did that).
 pub(super) fn check(config: &Config) -> Exit {
     let n = config.sources.len();
+    let merged = match config.feeds.len() {
+        0 => String::new(),
+        1 => ", 1 merged feed".to_string(),
+        m => format!(", {m} merged feeds"),
+    };
     println!(
-        "{}: OK ({n} source{})",
+        "{}: OK ({n} source{}{merged})",
         config.path.display(),
         if n == 1 { "" } else { "s" }
     );
@@ -82,6 +88,8 @@ pub(super) fn render(config: &Config, ids: &[String]) -> Exit {
         Err(e) => return e,
     };
     let mut exit = Exit::Ok;
+    let ids: Vec<&str> = selected.iter().map(|s| s.id.as_str()).collect();
+    let merged = merged_with_any(config, &ids);
     for source in selected {
         // Same lock as refresh and the daemon: a render must not interleave with a run.
         let _lock = match SourceLock::acquire(&config.settings.database, &source.id) {
@@ -99,6 +107,9 @@ pub(super) fn render(config: &Config, ids: &[String]) -> Exit {
                 exit = Exit::SourceFailed;
             }
         }
+    }
+    if !render_and_print(&merged, config, &store) {
+        exit = Exit::SourceFailed;
     }
     exit
 }
@@ -154,11 +165,13 @@ pub(super) async fn refresh(
         }
         reports.push(report);
     }
+    let ids: Vec<String> = reports.iter().map(|r| r.source.clone()).collect();
+    let merged_ok = render_merged_of(config, ids, pipeline.store()).await;
     if let Some(n) = notifier {
         n.drain(config.settings.shutdown_grace).await;
     }
     let article_failures = strict && reports.iter().any(|r| !r.failed.is_empty());
-    if reports.iter().any(RunReport::failed_entirely) || article_failures {
+    if reports.iter().any(RunReport::failed_entirely) || article_failures || !merged_ok {
         Exit::SourceFailed
     } else {
         Exit::Ok

@@ -39,6 +39,7 @@ use super::catch_up;
 use super::exit::Exit;
 use super::health::Health;
 use super::lock::{LockError, SourceLock};
+use super::merged::{merged_with_any, render_locked};
 use super::metrics::Metrics;
 use super::serve::{self, AppState};
 use crate::config::{Config, ConfigError, Source};
@@ -294,6 +295,14 @@ fn start_generation(config: Arc<Config>, fetcher: Fetcher, shared: &Arc<Shared>)
         fetcher,
         shared.store.clone(),
     ));
+    // A new or changed [[feed]] table is written now, not only when a member next changes.
+    if !config.feeds.is_empty() {
+        let (config, pipeline, shared) = (config.clone(), pipeline.clone(), shared.clone());
+        shared.runs.clone().spawn(async move {
+            let ids: Vec<&str> = config.sources.iter().map(|s| s.id.as_str()).collect();
+            render_merged(&config, &pipeline, &shared, &ids).await;
+        });
+    }
     for source in &config.sources {
         tokio::spawn(schedule_source(
             source.clone(),
@@ -474,7 +483,9 @@ async fn scheduled_run(
                 }
             }
             if !report.changed_feeds.is_empty() {
-                ping_hubs(pipeline.fetcher(), &config, &source, &report.changed_feeds).await;
+                let hubs: Vec<&Url> = config.settings.hubs.iter().chain(&source.hubs).collect();
+                ping_hubs(pipeline.fetcher(), &hubs, &source.id, &report.changed_feeds).await;
+                render_merged(&config, &pipeline, &shared, &[source.id.as_str()]).await;
             }
             notify(sd_notify::NotifyState::Status(&status_line(&config, &shared.store).await));
         }
@@ -500,17 +511,37 @@ async fn status_line(config: &Arc<Config>, store: &SharedStore) -> String {
     }
 }
 
-/// WebSub publish pings for the feeds whose bytes changed.
-async fn ping_hubs(fetcher: &Fetcher, config: &Config, source: &Source, feeds: &[Url]) {
-    for hub in config.settings.hubs.iter().chain(&source.hubs) {
+/// Renders the merged feeds with a member among `ids` (each under its lock, off the async
+/// threads) and pings the hubs for those whose bytes changed.
+async fn render_merged(config: &Arc<Config>, pipeline: &Pipeline, shared: &Shared, ids: &[&str]) {
+    for feed in merged_with_any(config, ids) {
+        let (cfg, store, f) = (config.clone(), shared.store.clone(), feed.clone());
+        let rendered = tokio::task::spawn_blocking(move || render_locked(&f, &cfg, &store))
+            .await
+            .unwrap_or_else(|e| Err(format!("{}: {e}", feed.id)));
+        match rendered {
+            Ok(changed) if !changed.is_empty() => {
+                tracing::info!(feed = %feed.id, files = changed.len(), "merged feed rewritten");
+                let hubs: Vec<&Url> = config.settings.hubs.iter().collect();
+                ping_hubs(pipeline.fetcher(), &hubs, &feed.id, &changed).await;
+            }
+            Ok(_) => {}
+            Err(e) => tracing::warn!(feed = %feed.id, error = %e, "merged feed not rendered"),
+        }
+    }
+}
+
+/// WebSub publish pings for the feeds of `id` whose bytes changed.
+async fn ping_hubs(fetcher: &Fetcher, hubs: &[&Url], id: &str, feeds: &[Url]) {
+    for hub in hubs {
         for feed in feeds {
             match fetcher
                 .post_form(hub, &[("hub.mode", "publish"), ("hub.url", feed.as_str())])
                 .await
             {
-                Ok(()) => tracing::debug!(source = %source.id, %hub, %feed, "WebSub hub notified"),
+                Ok(()) => tracing::debug!(source = %id, %hub, %feed, "WebSub hub notified"),
                 Err(e) => {
-                    tracing::warn!(source = %source.id, %hub, %feed, error = %e, "WebSub ping failed")
+                    tracing::warn!(source = %id, %hub, %feed, error = %e, "WebSub ping failed")
                 }
             }
         }

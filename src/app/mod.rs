@@ -15,6 +15,7 @@ pub mod exit;
 pub mod health;
 pub mod lock;
 pub mod logging;
+mod merged;
 pub mod metrics;
 mod ops;
 mod ownership;

@@ -9,7 +9,7 @@
 //! positions), `settings` (`[settings]`), `source` (one `[[source]]`), `kinds` (`kind`,
 //! `wordpress`, `[source.json]`), `twins` (`[source.languages]`), `values` (checks shared
 //! by all of them), `telegram` (Telegram channel URLs), `service_dirs` (systemd's state
-//! and cache directories).
+//! and cache directories), `filter` (`[source.filter]`), `merged` (`[[feed]]`, merged feeds).
 //!
 //! Layer: imports only `core`; it knows nothing of HTTP clients or HTML documents.
 
@@ -20,12 +20,15 @@ use std::time::Duration;
 use chrono_tz::Tz;
 use url::Url;
 
+use crate::core::filter::ItemFilter;
 use crate::core::pick::Pick;
 use crate::core::retention::Retention;
 use crate::core::schedule::Schedule;
 
+mod filter;
 mod kinds;
 mod ops;
+mod merged;
 mod raw;
 mod service_dirs;
 mod settings;
@@ -87,6 +90,28 @@ pub struct Config {
     pub path: PathBuf,
     pub settings: Settings,
     pub sources: Vec<Source>,
+    /// `[[feed]]`: merged feeds, in file order.
+    pub feeds: Vec<MergedFeed>,
+}
+
+/// One `[[feed]]`: the feed items of several sources in one feed, newest first.
+#[derive(Debug, Clone)]
+pub struct MergedFeed {
+    /// Unique among sources and merged feeds; names the feed files.
+    pub id: String,
+    pub title: String,
+    pub description: String,
+    /// Member source ids, as listed (each once).
+    pub sources: Vec<String>,
+    /// Newest N items.
+    pub items: usize,
+    /// The members' language when they all have the same, else `mul` (BCP 47 "multiple
+    /// languages"; each item then states its own).
+    pub language: String,
+    /// The members' time zone when they all have the same, else UTC.
+    pub timezone: Tz,
+    /// `site_url`, by default the members' common site, else `settings.base_url` (the index).
+    pub site_url: Url,
 }
 
 /// The global `[settings]` table. Relative paths are resolved against the config file's folder.
@@ -169,6 +194,8 @@ pub struct Source {
     pub json: Option<JsonRules>,
     /// `keep_days` / `keep_items`: what the store keeps of this source (default: all).
     pub retention: Retention,
+    /// `[source.filter]`: which stored articles the feeds show (applied at render time).
+    pub filter: ItemFilter,
 }
 
 /// `[source.listing]`: selectors on the listing page. `item` scopes the others.
@@ -238,10 +265,17 @@ impl Config {
                 origins.push(i);
             }
         }
+        let known = merged::Known {
+            settings: &settings,
+            sources: &sources,
+            origins: &origins,
+        };
+        let feeds = ctx.merged_feeds(raw.feed, &known)?;
         Ok(Config {
             path: path.to_path_buf(),
             settings,
             sources,
+            feeds,
         })
     }
 
@@ -267,16 +301,21 @@ impl Config {
 impl Source {
     /// Public URLs of this source's RSS, Atom and JSON feeds under `settings.base_url`.
     pub fn feed_urls(&self, settings: &Settings) -> (Url, Url, Url) {
-        let join = |ext: &str| {
-            // ids are validated to `[a-z0-9_-]`, so joining onto a valid base cannot fail;
-            // the fallback only keeps this total
-            settings
-                .base_url
-                .join(&format!("feeds/{}.{ext}", self.id))
-                .unwrap_or_else(|_| settings.base_url.clone())
-        };
-        (join("rss"), join("atom"), join("json"))
+        feed_urls(settings, &self.id)
     }
+}
+
+/// Public URLs of the RSS, Atom and JSON files named `id` under `settings.base_url`.
+fn feed_urls(settings: &Settings, id: &str) -> (Url, Url, Url) {
+    let join = |ext: &str| {
+        // ids are validated to `[a-z0-9_-]`, so joining onto a valid base cannot fail;
+        // the fallback only keeps this total
+        settings
+            .base_url
+            .join(&format!("feeds/{id}.{ext}"))
+            .unwrap_or_else(|_| settings.base_url.clone())
+    };
+    (join("rss"), join("atom"), join("json"))
 }
 
 #[cfg(test)]

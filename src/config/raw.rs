@@ -13,6 +13,7 @@ use toml::Spanned;
 pub(super) struct RawConfig {
     pub(super) settings: Option<RawSettings>,
     pub(super) source: Option<Spanned<Vec<Spanned<RawSource>>>>,
+    pub(super) feed: Option<super::merged::RawFeeds>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -65,6 +66,7 @@ pub(super) struct RawSource {
     pub(super) languages: Option<RawLanguages>,
     pub(super) keep_days: Option<Spanned<i64>>,
     pub(super) keep_items: Option<Spanned<i64>>,
+    pub(super) filter: Option<super::filter::RawFilter>,
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -85,6 +85,7 @@ impl Table<'_, '_> {
         let article = self.article_rules(raw.article.unwrap_or_default())?;
         let items = usize::try_from(items).unwrap_or(50);
         let retention = self.retention(raw.keep_days, raw.keep_items, items)?;
+        let filter = self.filter(raw.filter)?;
         let source = Source {
             id,
             title,
@@ -108,6 +109,7 @@ impl Table<'_, '_> {
             wordpress,
             json,
             retention,
+            filter,
         };
         Ok((source, id_span))
     }

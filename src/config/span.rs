@@ -104,7 +104,7 @@ impl Ctx<'_> {
             if let Some(e) = not_table(src, format!("source[{i}]")) {
                 return Some(e);
             }
-            for sub in ["listing", "article", "json", "languages"] {
+            for sub in ["listing", "article", "json", "languages", "filter"] {
                 if let Some(e) = src
                     .get_ref()
                     .get(sub)
@@ -254,4 +254,7 @@ fn friendly_serde_message(m: &str) -> String {
         .replace("struct RawJson", "a table")
         .replace("struct RawTwin", "a table")
         .replace("struct RawConfig", "a table")
+        .replace("struct RawFilterFields", "a table")
+        .replace("struct RawFilter", "a table")
+        .replace("struct RawFeed", "a table")
 }

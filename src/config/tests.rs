@@ -277,7 +277,7 @@ fn unknown_keys() {
             &t,
             "color",
             "color",
-            r#"unknown key "color", expected "settings" or "source""#
+            r#"unknown key "color", expected one of "settings", "source", "feed""#
         )
     );
 
@@ -308,7 +308,7 @@ fn unknown_keys() {
              \"description\", \"language\", \"timezone\", \"site_url\", \"listing_urls\", \
              \"schedule\", \"items\", \"max_pages\", \"recheck_hours\", \"page_url_template\", \
              \"hubs\", \"allowed_hosts\", \"listing\", \"article\", \"kind\", \"wordpress\", \
-             \"json\", \"languages\", \"keep_days\", \"keep_items\""
+             \"json\", \"languages\", \"keep_days\", \"keep_items\", \"filter\""
         )
     );
 

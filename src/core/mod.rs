@@ -8,6 +8,7 @@
 pub mod datepick;
 pub mod dates;
 pub mod decode;
+pub mod filter;
 pub mod jsonpath;
 pub mod model;
 pub mod pick;

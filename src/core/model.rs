@@ -95,6 +95,10 @@ pub struct Article {
     pub content_hash: String,
 }
 
+/// BCP 47 (ISO 639-2) "multiple languages": the language of a feed whose items are in
+/// several (a merged feed); each item then states its own.
+pub const MULTIPLE_LANGUAGES: &str = "mul";
+
 /// An article as stored: the normalized article plus the store's bookkeeping.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StoredArticle {

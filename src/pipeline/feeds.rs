@@ -1,13 +1,16 @@
 //! From the store to the feed files: a source's channel metadata and the rendering of its
-//! newest items, shared by runs, `pressfeed render` and the daemon.
+//! newest items that its `[source.filter]` keeps, shared by runs, `pressfeed render` and the
+//! daemon. Filters apply here, at render time: every article stays stored, so a changed
+//! filter takes effect on the next render without fetching.
 
 use chrono::{DateTime, Utc};
 use url::Url;
 
 use super::{SharedStore, lock};
 use crate::config::{Settings, Source};
+use crate::core::model::StoredArticle;
 use crate::render::{FeedMeta, FeedModel, RenderError, write_feeds};
-use crate::store::StoreError;
+use crate::store::{Store, StoreError};
 
 /// Why a source's feeds could not be rendered.
 #[derive(Debug, thiserror::Error)]
@@ -46,13 +49,33 @@ pub fn render_source(
     let (items, created) = {
         let s = lock(store);
         (
-            s.recent(&source.id, source.items)?,
+            source_items(&s, source)?,
             s.source_created(&source.id, now)?,
         )
     };
     let meta = feed_meta(source, settings);
     let model = FeedModel::new(meta.clone(), items);
-    let report = write_feeds(&settings.feeds_dir, &model, created)?;
+    write_model(settings, &model, created)
+}
+
+/// The items of a source's feed: its newest `items` stored articles that its filter keeps.
+pub(super) fn source_items(
+    store: &Store,
+    source: &Source,
+) -> Result<Vec<StoredArticle>, StoreError> {
+    store.recent_where(&source.id, source.items, |a| {
+        source.filter.keeps(&a.article)
+    })
+}
+
+/// Writes the three files of a feed; returns the public URLs of those whose bytes changed.
+pub(super) fn write_model(
+    settings: &Settings,
+    model: &FeedModel,
+    fallback_updated: DateTime<Utc>,
+) -> Result<Vec<Url>, RenderSourceError> {
+    let meta = &model.meta;
+    let report = write_feeds(&settings.feeds_dir, model, fallback_updated)?;
     Ok(report
         .written
         .iter()

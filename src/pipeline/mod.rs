@@ -11,7 +11,8 @@
 //! store the queued articles), `api` (JSON and WordPress REST walks, and which way of
 //! reading a source worked), `telegram` (Telegram channel walks), `feeds` (rendering from
 //! the store), `selectors` (selector drift), `report` ([`RunReport`]), `retention` (pruning
-//! after a run), `alerts` (state changes for the alert webhook).
+//! after a run), `alerts` (state changes for the alert webhook), `merged` (merged feeds,
+//! `[[feed]]`).
 //!
 //! Layer: may import every layer but `app`.
 
@@ -31,6 +32,7 @@ mod alerts;
 mod api;
 mod articles;
 mod feeds;
+mod merged;
 mod report;
 mod retention;
 mod selectors;
@@ -39,6 +41,7 @@ mod walk;
 
 pub use alerts::{Alert, AlertState};
 pub use feeds::{RenderSourceError, feed_meta, render_source};
+pub use merged::{merged_meta, render_merged};
 pub use report::RunReport;
 pub use retention::prune_source;
 use selectors::{SelectorTally, record};

@@ -31,7 +31,8 @@ pub struct FeedMeta {
     pub id: String,
     pub title: String,
     pub description: String,
-    /// BCP 47 language tag.
+    /// BCP 47 language tag; `mul` ([`crate::core::model::MULTIPLE_LANGUAGES`]) for a merged
+    /// feed whose sources differ.
     pub language: String,
     /// The site's home page.
     pub site_url: Url,

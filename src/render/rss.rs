@@ -14,7 +14,7 @@ use rss::{Category, Channel, Enclosure, Guid, Item};
 use url::Url;
 
 use super::{FeedMeta, FeedModel, RenderError, clean, image_mime, local_time};
-use crate::core::model::StoredArticle;
+use crate::core::model::{MULTIPLE_LANGUAGES, StoredArticle};
 
 const NS_ATOM: &str = "http://www.w3.org/2005/Atom";
 const NS_CONTENT: &str = "http://purl.org/rss/1.0/modules/content/";
@@ -97,9 +97,22 @@ fn item(stored: &StoredArticle, meta: &FeedMeta) -> Item {
             .collect(),
         ..Item::default()
     };
-    if let Some(author) = a.author.as_deref().filter(|s| !s.trim().is_empty()) {
+    let creators: Vec<String> = a
+        .author
+        .as_deref()
+        .filter(|s| !s.trim().is_empty())
+        .map(clean)
+        .into_iter()
+        .collect();
+    // A channel of several languages (`mul`, a merged feed) names each item's.
+    let languages: Vec<String> = Some(clean(&a.language))
+        .filter(|l| meta.language == MULTIPLE_LANGUAGES && !l.is_empty())
+        .into_iter()
+        .collect();
+    if !creators.is_empty() || !languages.is_empty() {
         item.dublin_core_ext = Some(DublinCoreExtension {
-            creators: vec![clean(author)],
+            creators,
+            languages,
             ..DublinCoreExtension::default()
         });
     }

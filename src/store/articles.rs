@@ -105,6 +105,19 @@ impl Store {
 
     /// The newest `n` articles of a source, newest first, ties broken by id.
     pub fn recent(&self, source: &str, n: usize) -> Result<Vec<StoredArticle>, StoreError> {
+        self.recent_where(source, n, |_| true)
+    }
+
+    /// The newest `n` articles of a source that `keep` accepts, newest first, ties broken by
+    /// id. Rows are read newest first until `n` are kept, so a filter that drops the newest
+    /// articles still fills the feed from older stored ones; without a filter this reads
+    /// exactly `n` rows, walking the `articles_recent` index (no sort).
+    pub fn recent_where(
+        &self,
+        source: &str,
+        n: usize,
+        mut keep: impl FnMut(&StoredArticle) -> bool,
+    ) -> Result<Vec<StoredArticle>, StoreError> {
         let mut stmt = self
             .conn
             .prepare_cached(
@@ -112,11 +125,11 @@ impl Store {
                         language, page_published, page_modified, published, updated,
                         first_seen, content_hash
                  FROM articles WHERE source = ?1
-                 ORDER BY published DESC, id ASC LIMIT ?2",
+                 ORDER BY published DESC, id ASC",
             )
             .map_err(self.err("prepare recent"))?;
         let rows = stmt
-            .query_map(params![source, n as i64], |r| {
+            .query_map(params![source], |r| {
                 Ok(RawRow {
                     id: r.get(0)?,
                     url: r.get(1)?,
@@ -137,15 +150,23 @@ impl Store {
             })
             .map_err(self.err("query recent"))?;
         let mut out = Vec::new();
+        if n == 0 {
+            return Ok(out);
+        }
         for row in rows {
             let row = row.map_err(self.err("read row"))?;
-            out.push(
-                row.into_stored(source)
-                    .map_err(|message| StoreError::Corrupt {
-                        path: self.path.clone(),
-                        message,
-                    })?,
-            );
+            let stored = row
+                .into_stored(source)
+                .map_err(|message| StoreError::Corrupt {
+                    path: self.path.clone(),
+                    message,
+                })?;
+            if keep(&stored) {
+                out.push(stored);
+                if out.len() == n {
+                    break;
+                }
+            }
         }
         Ok(out)
     }

@@ -86,6 +86,31 @@ fn recent_orders_newest_first_with_id_tie_break_and_limits() {
 }
 
 #[test]
+fn recent_where_fills_the_limit_from_older_rows_when_the_newest_are_dropped() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = Store::open(&dir.path().join("p.db")).unwrap();
+    for h in 1..=6 {
+        let id = format!("https://x.kz/{h}");
+        s.upsert(&article(&id, "h", Some(t(h))), t(12)).unwrap();
+    }
+    // drops the three newest (hours 6, 5, 4); the limit of 2 is still filled
+    let mut seen = 0;
+    let kept: Vec<_> = s
+        .recent_where("s", 2, |a| {
+            seen += 1;
+            a.published < t(4)
+        })
+        .unwrap()
+        .into_iter()
+        .map(|a| a.article.id)
+        .collect();
+    assert_eq!(kept, ["https://x.kz/3", "https://x.kz/2"]);
+    assert_eq!(seen, 5, "reading stops once the limit is filled");
+    assert!(s.recent_where("s", 0, |_| true).unwrap().is_empty());
+    assert_eq!(s.recent_where("s", 10, |_| false).unwrap().len(), 0);
+}
+
+#[test]
 fn links_validators_and_state_round_trip() {
     let dir = tempfile::tempdir().unwrap();
     let mut s = Store::open(&dir.path().join("p.db")).unwrap();

@@ -13,6 +13,7 @@ mod fixture_server;
 mod incremental;
 mod layers;
 mod network;
+mod merged;
 mod preview;
 mod properties;
 mod refresh;

@@ -36,6 +36,7 @@ use crate::render::{self, IndexEntry, OpmlOutline, index_page};
 use crate::store::{SourceState, Store};
 
 mod files;
+mod merged;
 
 /// What the server needs; cloned into the router.
 #[derive(Clone, Debug)]
@@ -150,6 +151,28 @@ impl Shared {
         }
     }
 
+    /// The configured id of the source or merged feed named `id`, and the seconds a client
+    /// may cache its feeds: a merged feed's until the soonest next run of its members.
+    fn feed_max_age<'c>(
+        &self,
+        config: &'c Arc<Config>,
+        id: &str,
+        now: DateTime<Utc>,
+    ) -> Option<(&'c str, i64)> {
+        if let Some(source) = config.sources.iter().find(|s| s.id == id) {
+            return Some((&source.id, self.max_age(config, source, now)));
+        }
+        let feed = config.feeds.iter().find(|f| f.id == id)?;
+        let max_age = config
+            .sources
+            .iter()
+            .filter(|s| feed.sources.contains(&s.id))
+            .map(|s| self.max_age(config, s, now))
+            .min()
+            .unwrap_or(3600);
+        Some((&feed.id, max_age))
+    }
+
     /// Seconds a client may cache a feed of `source`: until its next scheduled run,
     /// within [60, 3600].
     fn max_age(&self, config: &Arc<Config>, source: &Source, now: DateTime<Utc>) -> i64 {
@@ -208,13 +231,10 @@ async fn feed(
     };
     let config = st.config();
     // the path is built from the configured id only, never from request text
-    let Some(source) = config.sources.iter().find(|s| s.id == id) else {
+    let Some((id, max_age)) = st.feed_max_age(&config, id, Utc::now()) else {
         return not_found().await;
     };
-    let path = config
-        .settings
-        .feeds_dir
-        .join(format!("{}.{ext}", source.id));
+    let path = config.settings.feeds_dir.join(format!("{id}.{ext}"));
     let cached = match st.file(&path).await {
         Ok(Some(c)) => c,
         Ok(None) => {
@@ -235,7 +255,6 @@ async fn feed(
                 .into_response();
         }
     };
-    let max_age = st.max_age(&config, source, Utc::now());
     let cache_control = HeaderValue::try_from(format!("public, max-age={max_age}"))
         .unwrap_or(HeaderValue::from_static("public, max-age=60"));
 
@@ -326,7 +345,8 @@ async fn snapshot(st: &St, config: &Config, check: bool) -> (bool, Vec<Status>) 
 async fn index(State(st): State<St>) -> Response {
     let config = st.config();
     let (_, statuses) = snapshot(&st, &config, false).await;
-    let entries: Vec<IndexEntry> = config
+    let merged_entries = merged::index_entries(&config, &statuses);
+    let mut entries: Vec<IndexEntry> = config
         .sources
         .iter()
         .zip(statuses)
@@ -344,6 +364,7 @@ async fn index(State(st): State<St>) -> Response {
             }
         })
         .collect();
+    entries.extend(merged_entries);
     let opml_url = config
         .settings
         .base_url
@@ -362,7 +383,7 @@ async fn index(State(st): State<St>) -> Response {
 
 async fn opml(State(st): State<St>) -> Response {
     let config = st.config();
-    let outlines: Vec<OpmlOutline> = config
+    let mut outlines: Vec<OpmlOutline> = config
         .sources
         .iter()
         .map(|source| OpmlOutline {
@@ -373,6 +394,7 @@ async fn opml(State(st): State<St>) -> Response {
             language: source.language.clone(),
         })
         .collect();
+    outlines.extend(merged::opml_outlines(&config));
     (
         [
             (CONTENT_TYPE, "text/x-opml; charset=utf-8"),
@@ -399,9 +421,18 @@ async fn healthz(State(st): State<St>) -> Response {
             }),
         );
     }
+    let feeds: serde_json::Map<String, serde_json::Value> = config
+        .feeds
+        .iter()
+        .map(|feed| {
+            let status = merged::MergedStatus::of(feed, &config, &statuses);
+            (feed.id.clone(), status.json(feed))
+        })
+        .collect();
     let body = serde_json::json!({
         "status": if healthy { "ok" } else { "unhealthy" },
         "sources": sources,
+        "feeds": feeds,
     });
     let code = if healthy {
         StatusCode::OK
