@@ -22,6 +22,7 @@ use url::Url;
 use crate::core::pick::Pick;
 use crate::core::schedule::Schedule;
 
+mod gate;
 mod kinds;
 mod raw;
 mod settings;
@@ -30,6 +31,7 @@ mod span;
 mod twins;
 mod values;
 
+pub use gate::{HeaderTemplate, HeaderTemplates, SessionMethod, SessionRules, ValuePart};
 pub use kinds::{JsonRules, SourceKind, WordPressMode};
 use raw::RawConfig;
 use span::Ctx;
@@ -151,6 +153,8 @@ pub struct Source {
     pub wordpress: WordPressMode,
     /// `[source.json]`, set exactly when `kind` is [`SourceKind::Json`].
     pub json: Option<JsonRules>,
+    /// `respect_robots` of this source; `None` follows `[settings] respect_robots`.
+    pub respect_robots: Option<bool>,
 }
 
 /// `[source.listing]`: selectors on the listing page. `item` scopes the others.
@@ -241,6 +245,11 @@ impl Config {
 }
 
 impl Source {
+    /// Whether this source obeys robots.txt under `settings`.
+    pub fn respects_robots(&self, settings: &Settings) -> bool {
+        self.respect_robots.unwrap_or(settings.respect_robots)
+    }
+
     /// Public URLs of this source's RSS, Atom and JSON feeds under `settings.base_url`.
     pub fn feed_urls(&self, settings: &Settings) -> (Url, Url, Url) {
         let join = |ext: &str| {

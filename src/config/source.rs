@@ -99,6 +99,7 @@ impl Table<'_, '_> {
             kind,
             wordpress,
             json,
+            respect_robots: raw.respect_robots.map(|v| *v.get_ref()),
         };
         Ok((source, id_span))
     }

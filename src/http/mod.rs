@@ -33,6 +33,7 @@ use crate::config::{Settings, Source};
 use crate::core::decode::decode_html;
 use crate::core::model::Validators;
 
+mod api;
 mod body;
 mod client;
 mod error;
@@ -44,6 +45,7 @@ pub mod robots;
 mod tests;
 
 use body::{header_string, implausible_text, is_html};
+pub use api::{Answer, ApiRequest};
 pub use error::FetchError;
 use error::map_error;
 use politeness::HostState;
@@ -100,11 +102,14 @@ pub enum Outcome {
     NotModified,
 }
 
-/// Where redirects of one request may lead, besides the requested host and its www twin.
+/// The rules of one request that depend on its source: where redirects may lead (besides
+/// the requested host and its www twin) and whether robots.txt applies.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct RequestPolicy<'a> {
     /// Host names (`example.kz`, `*.example.kz`, an IP address), lowercase.
     pub allowed_hosts: &'a [String],
+    /// The source's own `respect_robots`; `None` follows `[settings]`.
+    pub respect_robots: Option<bool>,
 }
 
 impl<'a> RequestPolicy<'a> {
@@ -113,6 +118,7 @@ impl<'a> RequestPolicy<'a> {
     pub fn for_source(source: &'a Source) -> RequestPolicy<'a> {
         RequestPolicy {
             allowed_hosts: &source.allowed_hosts,
+            respect_robots: source.respect_robots,
         }
     }
 }
@@ -167,6 +173,8 @@ struct Ask<'a> {
     extra: &'a [(String, String)],
     validators: Option<&'a Validators>,
     allowed_hosts: &'a [String],
+    /// `Some(body)`: a POST with this body instead of a GET.
+    post_body: Option<&'a str>,
 }
 
 impl Fetcher {
@@ -229,9 +237,10 @@ impl Fetcher {
             extra: &[],
             validators,
             allowed_hosts: policy.allowed_hosts,
+            post_body: None,
         };
         let result = self
-            .with_retries(url, || self.get_html_once(url, ask))
+            .with_retries(url, policy.respect_robots, || self.get_html_once(url, ask))
             .await;
         let elapsed_ms = elapsed_ms(started_at);
         match &result {
@@ -320,9 +329,10 @@ impl Fetcher {
             extra: extra_headers,
             validators: None,
             allowed_hosts: policy.allowed_hosts,
+            post_body: None,
         };
         let result = self
-            .with_retries(url, || async {
+            .with_retries(url, policy.respect_robots, || async {
                 let started = self.start(url, ask).await?;
                 let final_url = started.response.url().clone();
                 let headers = started.response.headers().clone();

@@ -5,6 +5,7 @@
 //!
 //! Layer: uses `http`, `extract`, `normalize`, `config` and `core`; never the store.
 
+pub mod gate;
 pub mod json;
 pub mod sitemap;
 pub mod wordpress;
