@@ -37,7 +37,11 @@ pub(super) fn load(path: &std::path::Path) -> Result<Config, Exit> {
 /// configuration is put in force (command start, daemon reload): ignoring a site's rules
 /// must never go unnoticed in the logs.
 pub(super) fn warn_robots_overrides(config: &Config) {
-    for s in config.sources.iter().filter(|s| s.respect_robots == Some(false)) {
+    for s in config
+        .sources
+        .iter()
+        .filter(|s| s.respect_robots == Some(false))
+    {
         tracing::warn!(
             source = %s.id,
             "source {} ignores robots.txt (respect_robots = false in its [[source]])",

@@ -134,9 +134,8 @@ impl Ctx<'_> {
             });
             spans.push(value.span());
         }
-        let order = expansion_order(&list).map_err(|(i, m)| {
-            self.err(spans[i].clone(), format!("{key}.{}", list[i].name), m)
-        })?;
+        let order = expansion_order(&list)
+            .map_err(|(i, m)| self.err(spans[i].clone(), format!("{key}.{}", list[i].name), m))?;
         Ok(HeaderTemplates { list, order })
     }
 
@@ -174,7 +173,11 @@ impl Ctx<'_> {
         if method == SessionMethod::Get
             && let Some(b) = &raw.body
         {
-            return Err(self.err(b.span(), k("body"), "a GET request has no body: set method = \"POST\""));
+            return Err(self.err(
+                b.span(),
+                k("body"),
+                "a GET request has no body: set method = \"POST\"",
+            ));
         }
         Ok(Some(SessionRules {
             method,
@@ -260,7 +263,10 @@ fn expansion_order(list: &[HeaderTemplate]) -> Result<Vec<usize>, (usize, String
                     .collect();
                 return Err((
                     i,
-                    format!("{{bcrypt:…}} references form a cycle: {}", cycle.join(" → ")),
+                    format!(
+                        "{{bcrypt:…}} references form a cycle: {}",
+                        cycle.join(" → ")
+                    ),
                 ));
             }
             _ => {}
@@ -335,5 +341,162 @@ mod tests {
         assert!(e.contains("cycle: a → a"), "{e}");
         let e = templates(&[("a", "{uuid")]).unwrap_err();
         assert!(e.contains("unclosed"), "{e}");
+    }
+
+    // ---- at load: file, line and key -------------------------------------------------
+
+    const GATED: &str = r#"[[source]]
+id = "gp"
+title = "Генпрокуратура"
+kind = "json"
+respect_robots = false
+
+[source.json]
+url = "https://www.gov.kz/api/v1/public/content-manager/news?page={page}&lang={lang}"
+id = "id"
+title = "title"
+link = "https://www.gov.kz/news/details/{id}?lang={lang}"
+headers = { Accept-Language = "{lang}", token = "{uuid}", hash = "{bcrypt:token}" }
+bcrypt_cost = 4
+
+[source.json.session]
+method = "post"
+url = "https://www.gov.kz/api/v1/public/_/c/k6?lang={lang}"
+body = "{}"
+headers = { X-Client = "pressfeed-{uuid}" }
+
+[source.languages]
+kk = { title = "Бас прокуратура" }
+"#;
+
+    fn parse(text: &str) -> Result<crate::config::Config, String> {
+        crate::config::Config::parse(text, std::path::Path::new("config.toml"))
+            .map_err(|e| e.to_string())
+    }
+
+    /// `config.toml:LINE:COL: KEY: ` of the first occurrence of `needle`.
+    fn at(text: &str, needle: &str, key: &str) -> String {
+        let offset = text.find(needle).unwrap_or_else(|| panic!("{needle:?}"));
+        let before = &text[..offset];
+        let line = before.matches('\n').count() + 1;
+        let col = before.rsplit('\n').next().unwrap_or("").chars().count() + 1;
+        format!("config.toml:{line}:{col}: {key}: ")
+    }
+
+    #[test]
+    fn a_gated_source_and_its_twin_load() {
+        let c = parse(GATED).unwrap();
+        let (ru, kk) = (&c.sources[0], &c.sources[1]);
+        assert_eq!(
+            (ru.respect_robots, kk.respect_robots),
+            (Some(false), Some(false))
+        );
+        let j = kk.json.as_ref().unwrap();
+        assert_eq!(j.bcrypt_cost, 4);
+        let s = j.session.as_ref().unwrap();
+        assert_eq!(s.method, SessionMethod::Post);
+        assert_eq!(
+            s.url.as_str(),
+            "https://www.gov.kz/api/v1/public/_/c/k6?lang=kk"
+        );
+        assert_eq!(s.body.as_deref(), Some("{}"));
+        let h = j.headers.expand("U", &mut |v| format!("B({v})"));
+        assert_eq!(
+            h,
+            [
+                ("Accept-Language".to_string(), "kk".to_string()),
+                ("hash".to_string(), "B(U)".to_string()),
+                ("token".to_string(), "U".to_string())
+            ]
+        );
+        let d = parse(&GATED.replace("bcrypt_cost = 4\n", "")).unwrap();
+        assert_eq!(
+            d.sources[0].json.as_ref().unwrap().bcrypt_cost,
+            DEFAULT_BCRYPT_COST
+        );
+    }
+
+    #[test]
+    fn gate_mistakes_are_reported_at_their_key() {
+        let cases = [
+            (
+                "method = \"post\"",
+                "method = \"PUT\"",
+                "\"PUT\"",
+                "source[0].json.session.method",
+                "unknown method \"PUT\"",
+            ),
+            (
+                "url = \"https://www.gov.kz/api/v1/public/_/c/k6?lang={lang}\"",
+                "url = \"ftp://x/k6\"",
+                "\"ftp://x/k6\"",
+                "source[0].json.session.url",
+                "",
+            ),
+            (
+                "X-Client = ",
+                "\"X Client\" = ",
+                "\"pressfeed-{uuid}\"",
+                "source[0].json.session.headers.X Client",
+                "invalid header name",
+            ),
+            (
+                "hash = \"{bcrypt:token}\"",
+                "hash = \"{bcrypt:tokn}\"",
+                "\"{bcrypt:tokn}\"",
+                "source[0].json.headers.hash",
+                "no header \"tokn\"",
+            ),
+            (
+                "token = \"{uuid}\"",
+                "token = \"{bcrypt:hash}\"",
+                "\"{bcrypt:token}\"",
+                "source[0].json.headers.hash",
+                "cycle: hash → token → hash",
+            ),
+            (
+                "token = \"{uuid}\"",
+                "token = \"{guid}\"",
+                "\"{guid}\"",
+                "source[0].json.headers.token",
+                "unknown placeholder {guid}",
+            ),
+            (
+                "bcrypt_cost = 4",
+                "bcrypt_cost = 3",
+                "3\n",
+                "source[0].json.bcrypt_cost",
+                "",
+            ),
+            (
+                "respect_robots = false",
+                "respect_robots = \"no\"",
+                "\"no\"",
+                "source[0].respect_robots",
+                "",
+            ),
+        ];
+        for (from, to, needle, key, message) in cases {
+            let text = GATED.replacen(from, to, 1);
+            let e = parse(&text).unwrap_err();
+            assert!(e.starts_with(&at(&text, needle, key)), "{to}: {e}");
+            assert!(e.contains(message), "{to}: {e}");
+        }
+        let text = GATED.replacen("method = \"post\"", "method = \"get\"", 1);
+        let e = parse(&text).unwrap_err();
+        assert!(
+            e.starts_with(&at(&text, "\"{}\"", "source[0].json.session.body")),
+            "{e}"
+        );
+        let text = GATED.replacen(
+            "url = \"https://www.gov.kz/api/v1/public/_/c/k6?lang={lang}\"\n",
+            "",
+            1,
+        );
+        assert!(
+            parse(&text)
+                .unwrap_err()
+                .contains("source[0].json.session.url: missing required key")
+        );
     }
 }

@@ -310,7 +310,7 @@ fn unknown_keys() {
              \"description\", \"language\", \"timezone\", \"site_url\", \"listing_urls\", \
              \"schedule\", \"items\", \"max_pages\", \"recheck_hours\", \"page_url_template\", \
              \"hubs\", \"allowed_hosts\", \"listing\", \"article\", \"kind\", \"wordpress\", \
-             \"json\", \"languages\""
+             \"json\", \"languages\", \"respect_robots\""
         )
     );
 

@@ -44,8 +44,8 @@ pub mod robots;
 #[cfg(test)]
 mod tests;
 
-use body::{header_string, implausible_text, is_html};
 pub use api::{Answer, ApiRequest};
+use body::{header_string, implausible_text, is_html};
 pub use error::FetchError;
 use error::map_error;
 use politeness::HostState;

@@ -16,8 +16,8 @@ use crate::config::{Source, SourceKind, WordPressMode};
 use crate::core::urls::canonical_url;
 use crate::http::{Outcome, RequestPolicy};
 use crate::normalize::normalize;
-use crate::sources::wordpress::{self, Filter, WpError};
 use crate::sources::gate::ApiSession;
+use crate::sources::wordpress::{self, Filter, WpError};
 use crate::sources::{ApiItem, ApiPage, json};
 
 /// Which way of reading a WordPress source worked.

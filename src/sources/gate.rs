@@ -129,7 +129,9 @@ impl<'a> ApiSession<'a> {
             let s = self.state();
             (s.headers.clone().unwrap_or_default(), s.jar.clone())
         };
-        if let Some(cookie) = jar.cookies(url).and_then(|v| v.to_str().ok().map(str::to_string))
+        if let Some(cookie) = jar
+            .cookies(url)
+            .and_then(|v| v.to_str().ok().map(str::to_string))
         {
             headers.push(("Cookie".into(), cookie));
         }
@@ -320,7 +322,10 @@ mod tests {
 
     #[test]
     fn the_server_message_is_read_from_json_or_text() {
-        assert_eq!(server_message(br#"{"message":"notAllowed"}"#), "\"notAllowed\"");
+        assert_eq!(
+            server_message(br#"{"message":"notAllowed"}"#),
+            "\"notAllowed\""
+        );
         assert_eq!(
             server_message(br#"{"error":{"code":7,"message":"ticket expired"}}"#),
             "\"ticket expired\""
