@@ -9,6 +9,7 @@ mod crash_safety;
 mod daemon;
 mod faults;
 mod fixture_server;
+mod gated_api;
 mod incremental;
 mod layers;
 mod preview;
