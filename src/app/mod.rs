@@ -11,4 +11,5 @@ pub mod exit;
 pub mod lock;
 pub mod metrics;
 pub mod preview;
+mod preview_api;
 pub mod serve;
