@@ -132,7 +132,9 @@ pub async fn preview(
             Err(e) => api_error = Some(e.to_string()),
         }
     }
-    Ok(sorted(html_preview(fetcher, url, page, source, now, api_error).await))
+    Ok(sorted(
+        html_preview(fetcher, url, page, source, now, api_error).await,
+    ))
 }
 
 /// The preview of a page read as HTML.

@@ -37,9 +37,7 @@ impl Via {
 /// source's API (same origin and path as its first page), else the first page.
 fn json_page_url(url: &Url, source: &Source) -> Url {
     match source.listing_urls.first() {
-        Some(first) if first.origin() == url.origin() && first.path() == url.path() => {
-            url.clone()
-        }
+        Some(first) if first.origin() == url.origin() && first.path() == url.path() => url.clone(),
         Some(first) => first.clone(),
         None => url.clone(),
     }

@@ -13,6 +13,7 @@ mod gated_api;
 mod incremental;
 mod layers;
 mod preview;
+mod preview_api;
 mod properties;
 mod refresh;
 mod resource_bounds;
