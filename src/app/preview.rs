@@ -45,7 +45,7 @@ use url::Url;
 
 use super::commands::{load, runtime};
 use super::exit::Exit;
-use super::preview_api::{self, Via};
+use super::preview_api;
 use crate::config::{Config, ConfigError, Source, SourceKind, WordPressMode};
 use crate::core::dates::parse_date;
 use crate::core::model::{DateCandidate, RawArticle};
@@ -119,16 +119,26 @@ pub async fn preview(
     now: DateTime<Utc>,
 ) -> Result<Value, PreviewError> {
     if let (SourceKind::Json, Some(rules)) = (source.kind, source.json.as_ref()) {
-        let report = preview_api::json_preview(fetcher, url, source, rules, now).await?;
-        return Ok(sorted(report));
+        let read = preview_api::json_read(fetcher, url, source, rules)
+            .await
+            .map_err(|e| PreviewError::Api(e.to_string()))?;
+        return Ok(sorted(api_report(url, Via::JsonApi, read, source, now)));
     }
     let page = fetch(fetcher, url, source).await?;
     let mut api_error = None;
     if source.wordpress == WordPressMode::Auto
         && let Some(root) = wordpress::detect(&page.text, &page.final_url, &page.link_headers)
     {
-        match preview_api::wordpress_preview(fetcher, &page.final_url, source, &root, now).await {
-            Ok(report) => return Ok(sorted(report)),
+        match preview_api::wordpress_read(fetcher, &page.final_url, source, &root).await {
+            Ok(read) => {
+                return Ok(sorted(api_report(
+                    url,
+                    Via::WordPressRest,
+                    read,
+                    source,
+                    now,
+                )));
+            }
             Err(e) => api_error = Some(e.to_string()),
         }
     }
@@ -173,9 +183,60 @@ async fn html_preview(
             article_report(&html, &final_url, source, now),
         )
     };
-    let mut report = preview_api::report(url, Via::Html, listing_json, article, api_error);
+    let mut report = report(url, Via::Html, listing_json, article, api_error);
     report["kind"] = json!(kind);
     report
+}
+
+/// How a preview read its page.
+#[derive(Debug, Clone, Copy)]
+enum Via {
+    Html,
+    WordPressRest,
+    JsonApi,
+}
+
+impl Via {
+    fn label(self) -> &'static str {
+        match self {
+            Via::Html => "html",
+            Via::WordPressRest => "wordpress-rest",
+            Via::JsonApi => "json-api",
+        }
+    }
+}
+
+/// The report of a page read through an API: its listing, its first record's fields.
+fn api_report(
+    url: &Url,
+    via: Via,
+    read: preview_api::ApiRead,
+    source: &Source,
+    now: DateTime<Utc>,
+) -> Value {
+    let article = match read.first {
+        None => Value::Null,
+        Some(Ok((raw, link))) => raw_report(raw, &link, source, now),
+        Some(Err((link, error))) => json!({ "url": link.as_str(), "error": error }),
+    };
+    report(url, via, read.listing, article, None)
+}
+
+/// The whole report; `api_error` says why a WordPress site was previewed from HTML.
+fn report(url: &Url, via: Via, listing: Value, article: Value, api_error: Option<String>) -> Value {
+    let kind = if listing.is_null() {
+        "article"
+    } else {
+        "listing"
+    };
+    json!({
+        "url": url.as_str(),
+        "kind": kind,
+        "via": via.label(),
+        "api_error": api_error,
+        "listing": listing,
+        "article": article,
+    })
 }
 
 /// The step a field came from; records read whole from an API name the API instead.
@@ -226,12 +287,7 @@ fn article_report(html: &str, page_url: &Url, source: &Source, now: DateTime<Utc
 }
 
 /// Every field of one raw article (from a page or an API record) with its step.
-pub(super) fn raw_report(
-    raw: RawArticle,
-    page_url: &Url,
-    source: &Source,
-    now: DateTime<Utc>,
-) -> Value {
+fn raw_report(raw: RawArticle, page_url: &Url, source: &Source, now: DateTime<Utc>) -> Value {
     let tz = source.timezone;
     let (published, pub_failed) = pick_date(&raw.published, tz, now);
     let (modified, mod_failed) = pick_date(&raw.modified, tz, now);

@@ -1,36 +1,26 @@
-//! `preview` for sources read through an API, the way a run reads them: a `kind = "json"`
-//! source through its API (session included), a WordPress listing through the REST step of
-//! the ladder. The report has the shape of an HTML listing preview (see `preview`): the API
-//! page as the listing, its first item as the article, each field with the JSON path or API
-//! it came from.
+//! What `preview` reads for sources a run reads through an API: a `kind = "json"` source
+//! through its API (session included), a WordPress listing through the REST step of the
+//! ladder. It returns the API page as a listing and the first record as a raw article;
+//! `preview` reports them like an HTML listing and article.
 
-use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
 use url::Url;
 
-use super::preview::{PreviewError, raw_report};
 use crate::config::{JsonRules, Source};
+use crate::core::model::RawArticle;
 use crate::http::Fetcher;
 use crate::sources::gate::ApiSession;
+use crate::sources::json::JsonError;
 use crate::sources::wordpress::{self, WpError};
 use crate::sources::{ApiPage, json};
 
-/// How a preview read its page.
-#[derive(Debug, Clone, Copy)]
-pub(super) enum Via {
-    Html,
-    WordPressRest,
-    JsonApi,
-}
-
-impl Via {
-    pub(super) fn label(self) -> &'static str {
-        match self {
-            Via::Html => "html",
-            Via::WordPressRest => "wordpress-rest",
-            Via::JsonApi => "json-api",
-        }
-    }
+/// One API page as a preview shows it.
+#[derive(Debug)]
+pub(super) struct ApiRead {
+    /// The report's `listing` value.
+    pub(super) listing: Value,
+    /// The first record, ready to report, or its link and why it could not be completed.
+    pub(super) first: Option<Result<(RawArticle, Url), (Url, String)>>,
 }
 
 /// The API page a JSON source's preview reads: `url` itself when it is a page of the
@@ -43,46 +33,43 @@ fn json_page_url(url: &Url, source: &Source) -> Url {
     }
 }
 
-/// Previews a `kind = "json"` source: one API page through a session, then its first
-/// item (completed by its detail request when the list has no body).
-pub(super) async fn json_preview(
+/// Reads a `kind = "json"` source's API page through a session, then its first item
+/// (completed by its detail request when the list has no body).
+pub(super) async fn json_read(
     fetcher: &Fetcher,
     url: &Url,
     source: &Source,
     rules: &JsonRules,
-    now: DateTime<Utc>,
-) -> Result<Value, PreviewError> {
+) -> Result<ApiRead, JsonError> {
     let session = ApiSession::new(fetcher, source, rules);
     let api_url = json_page_url(url, source);
-    let api_error = |e: json::JsonError| PreviewError::Api(e.to_string());
-    let body = session.get(&api_url).await.map_err(api_error)?;
-    let page = json::parse_page(&body, &api_url, source, rules).map_err(api_error)?;
+    let body = session.get(&api_url).await?;
+    let page = json::parse_page(&body, &api_url, source, rules)?;
     let next = (source.listing_urls.first() == Some(&api_url) && !page.items.is_empty())
         .then(|| rules.page_url(rules.first_page + 1).ok())
         .flatten();
     let listing = listing_json(&api_url, &page, next.as_ref());
-    let article = match page.items.into_iter().next() {
-        None => Value::Null,
+    let first = match page.items.into_iter().next() {
+        None => None,
         Some(item) => {
             let link = item.link.clone();
-            match json::complete(&session, item).await {
-                Ok(raw) => raw_report(raw, &link, source, now),
-                Err(e) => json!({ "url": link.as_str(), "error": e.to_string() }),
-            }
+            Some(match json::complete(&session, item).await {
+                Ok(raw) => Ok((raw, link)),
+                Err(e) => Err((link, e.to_string())),
+            })
         }
     };
-    Ok(report(url, Via::JsonApi, listing, article, None))
+    Ok(ApiRead { listing, first })
 }
 
-/// Previews a WordPress listing through the REST API, as the ladder reads it. `Err` means
-/// the run would scrape HTML instead (the API is off, or the URL has no REST equivalent).
-pub(super) async fn wordpress_preview(
+/// Reads a WordPress listing through the REST API, as the ladder reads it. `Err` means a
+/// run would scrape HTML instead (the API is off, or the URL has no REST equivalent).
+pub(super) async fn wordpress_read(
     fetcher: &Fetcher,
     url: &Url,
     source: &Source,
     root: &Url,
-    now: DateTime<Utc>,
-) -> Result<Value, WpError> {
+) -> Result<ApiRead, WpError> {
     let filter = wordpress::filter_for(fetcher, source, root, url).await?;
     let page = wordpress::fetch_posts(fetcher, source, root, &filter, 1).await?;
     let next = (page.total_pages.is_some_and(|t| t > 1)
@@ -90,13 +77,12 @@ pub(super) async fn wordpress_preview(
         .then(|| wordpress::posts_url(root, &filter, source.items, 2));
     let api_url = wordpress::posts_url(root, &filter, source.items, 1);
     let listing = listing_json(&api_url, &page, next.as_ref());
-    let article = page
+    let first = page
         .items
         .into_iter()
         .next()
-        .map(|item| raw_report(item.raw, &item.link, source, now))
-        .unwrap_or(Value::Null);
-    Ok(report(url, Via::WordPressRest, listing, article, None))
+        .map(|item| Ok((item.raw, item.link)));
+    Ok(ApiRead { listing, first })
 }
 
 fn listing_json(api_url: &Url, page: &ApiPage, next: Option<&Url>) -> Value {
@@ -121,28 +107,5 @@ fn listing_json(api_url: &Url, page: &ApiPage, next: Option<&Url>) -> Value {
         "items": items,
         "skipped": skipped,
         "next": next.map(Url::as_str),
-    })
-}
-
-/// The whole report; `api_error` says why a WordPress site was previewed from HTML.
-pub(super) fn report(
-    url: &Url,
-    via: Via,
-    listing: Value,
-    article: Value,
-    api_error: Option<String>,
-) -> Value {
-    let kind = if listing.is_null() {
-        "article"
-    } else {
-        "listing"
-    };
-    json!({
-        "url": url.as_str(),
-        "kind": kind,
-        "via": via.label(),
-        "api_error": api_error,
-        "listing": listing,
-        "article": article,
     })
 }

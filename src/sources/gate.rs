@@ -17,13 +17,52 @@ use serde_json::Value;
 use url::Url;
 
 use super::JSON_ACCEPT;
-use super::json::JsonError;
 use crate::config::{HeaderTemplates, JsonRules, SessionRules, Source};
 use crate::core::text::html_fragment_text;
 use crate::http::{Answer, ApiRequest, FetchError, Fetcher, RequestPolicy};
 
 /// The longest server message quoted in an error.
 const MAX_MESSAGE_CHARS: usize = 200;
+
+/// Why a gated API could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum GateError {
+    #[error(transparent)]
+    Fetch(#[from] FetchError),
+    /// The API refused the call (400/401/403) and a new session did not help.
+    #[error("{url}: HTTP {status} {message}: {hint}")]
+    Refused {
+        url: Url,
+        status: u16,
+        /// What the server said, quoted.
+        message: String,
+        hint: &'static str,
+    },
+    /// The `[source.json.session]` request failed.
+    #[error(
+        "session request {method} {url}: {detail}: check [source.json.session] (url, method, body, headers)"
+    )]
+    Session {
+        method: &'static str,
+        url: Url,
+        detail: String,
+    },
+    /// Generating header values failed (the blocking task died).
+    #[error("generating [source.json] header values failed: {0}")]
+    Headers(String),
+}
+
+impl GateError {
+    /// A short label for counting errors by kind.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            GateError::Fetch(e) => e.kind(),
+            GateError::Refused { .. } => "refused",
+            GateError::Session { .. } => "session",
+            GateError::Headers(_) => "session",
+        }
+    }
+}
 
 /// The session state of one run of one JSON source.
 #[derive(Debug)]
@@ -83,7 +122,7 @@ impl<'a> ApiSession<'a> {
 
     /// GETs an API URL within the session: opens it first if needed, and once per run
     /// opens a new one when the API refuses, then asks again.
-    pub async fn get(&self, url: &Url) -> Result<Bytes, JsonError> {
+    pub async fn get(&self, url: &Url) -> Result<Bytes, GateError> {
         if self.state().headers.is_none() {
             self.open().await?;
         }
@@ -124,7 +163,7 @@ impl<'a> ApiSession<'a> {
     }
 
     /// One API request with the session's headers and cookies.
-    async fn call(&self, url: &Url) -> Result<Answer, JsonError> {
+    async fn call(&self, url: &Url) -> Result<Answer, GateError> {
         let (mut headers, jar) = {
             let s = self.state();
             (s.headers.clone().unwrap_or_default(), s.jar.clone())
@@ -151,7 +190,7 @@ impl<'a> ApiSession<'a> {
     }
 
     /// Opens a new session: new generated values, a new cookie jar, the session request.
-    async fn open(&self) -> Result<(), JsonError> {
+    async fn open(&self) -> Result<(), GateError> {
         let uuid = uuid::Uuid::new_v4().to_string();
         let cost = self.rules.bcrypt_cost;
         let api = expand(&self.rules.headers, &uuid, cost).await?;
@@ -171,7 +210,7 @@ impl<'a> ApiSession<'a> {
         session: &SessionRules,
         uuid: &str,
         jar: &Jar,
-    ) -> Result<(), JsonError> {
+    ) -> Result<(), GateError> {
         let mut headers = expand(&session.headers, uuid, self.rules.bcrypt_cost).await?;
         if let Some(body) = &session.body
             && !headers
@@ -189,7 +228,7 @@ impl<'a> ApiSession<'a> {
                 crate::config::SessionMethod::Get => None,
             },
         };
-        let failed = |detail: String| JsonError::Session {
+        let failed = |detail: String| GateError::Session {
             method: session.method.as_str(),
             url: session.url.clone(),
             detail,
@@ -212,7 +251,7 @@ impl<'a> ApiSession<'a> {
     }
 
     /// The error for a refusal that a new session did not (or could not) cure.
-    fn refused(&self, url: &Url, answer: &Answer) -> JsonError {
+    fn refused(&self, url: &Url, answer: &Answer) -> GateError {
         let hint = match (&self.rules.session, self.rules.headers.is_generated()) {
             (Some(_), _) => {
                 "the API still refuses after a new session: check [source.json.session] \
@@ -229,7 +268,7 @@ impl<'a> ApiSession<'a> {
                  headers ({uuid}, {bcrypt:NAME}); see README \"Gated JSON APIs\""
             }
         };
-        JsonError::Refused {
+        GateError::Refused {
             url: url.clone(),
             status: answer.status,
             message: server_message(&answer.body),
@@ -256,7 +295,7 @@ async fn expand(
     templates: &HeaderTemplates,
     uuid: &str,
     cost: u32,
-) -> Result<Vec<(String, String)>, JsonError> {
+) -> Result<Vec<(String, String)>, GateError> {
     if !templates.is_generated() {
         return Ok(templates.expand(uuid, &mut |_| String::new()));
     }
@@ -270,10 +309,7 @@ async fn expand(
         })
     })
     .await
-    .map_err(|e| JsonError::Template {
-        template: "[source.json] headers".into(),
-        message: format!("generating header values failed: {e}"),
-    })
+    .map_err(|e| GateError::Headers(e.to_string()))
 }
 
 /// What the server said: `message` / `error` (or `error.message`, `detail`) of a JSON body,

@@ -11,7 +11,7 @@ use serde_json::Value;
 use sha2::{Digest, Sha256};
 use url::Url;
 
-use super::gate::ApiSession;
+use super::gate::{ApiSession, GateError};
 use super::{ApiItem, ApiPage};
 use crate::config::{JsonRules, Source};
 use crate::core::jsonpath::JsonPath;
@@ -30,24 +30,9 @@ pub enum JsonError {
     NoItems { url: Url, path: String },
     #[error("cannot build a URL from template {template:?}: {message}")]
     Template { template: String, message: String },
-    /// The API refused the call (400/401/403) and a new session did not help.
-    #[error("{url}: HTTP {status} {message}: {hint}")]
-    Refused {
-        url: Url,
-        status: u16,
-        /// What the server said, quoted.
-        message: String,
-        hint: &'static str,
-    },
-    /// The `[source.json.session]` request failed.
-    #[error(
-        "session request {method} {url}: {detail}: check [source.json.session] (url, method, body, headers)"
-    )]
-    Session {
-        method: &'static str,
-        url: Url,
-        detail: String,
-    },
+    /// The API session could not be opened, or the API refused it.
+    #[error(transparent)]
+    Gate(#[from] GateError),
 }
 
 impl JsonError {
@@ -57,8 +42,7 @@ impl JsonError {
             JsonError::Fetch(e) => e.kind(),
             JsonError::NotJson { .. } | JsonError::NoItems { .. } => "json",
             JsonError::Template { .. } => "template",
-            JsonError::Refused { .. } => "refused",
-            JsonError::Session { .. } => "session",
+            JsonError::Gate(e) => e.kind(),
         }
     }
 }
