@@ -31,6 +31,8 @@ use crate::common::pressfeed;
 pub enum Gate {
     Headers,
     Ticket,
+    /// Both: the headers and the ticket.
+    Both,
     /// No gate (the robots tests).
     Open,
 }
@@ -268,34 +270,41 @@ fn admitted(state: &GateState, hit: &Hit) -> Result<(), (u16, &'static str)> {
     }
     match state.gate {
         Gate::Open => Ok(()),
-        Gate::Headers => {
-            let token = hit.header("token").ok_or((400, "notAllowed"))?;
-            let hash = hit.header("hash").ok_or((400, "notAllowed"))?;
-            let is_v4 = uuid::Uuid::parse_str(token).is_ok_and(|u| u.get_version_num() == 4);
-            if is_v4 && bcrypt::verify(token, hash).unwrap_or(false) {
-                Ok(())
-            } else {
-                Err((400, "notAllowed"))
-            }
+        Gate::Headers => admitted_by_headers(hit),
+        Gate::Ticket => admitted_by_ticket(state, hit),
+        Gate::Both => admitted_by_headers(hit).and_then(|()| admitted_by_ticket(state, hit)),
+    }
+}
+
+/// `token` must be a UUID v4 and `hash` a bcrypt hash of it (any cost).
+fn admitted_by_headers(hit: &Hit) -> Result<(), (u16, &'static str)> {
+    let token = hit.header("token").ok_or((400, "notAllowed"))?;
+    let hash = hit.header("hash").ok_or((400, "notAllowed"))?;
+    let is_v4 = uuid::Uuid::parse_str(token).is_ok_and(|u| u.get_version_num() == 4);
+    if is_v4 && bcrypt::verify(token, hash).unwrap_or(false) {
+        Ok(())
+    } else {
+        Err((400, "notAllowed"))
+    }
+}
+
+/// The `ticket` cookie must be one the session endpoint gave out, with calls left.
+fn admitted_by_ticket(state: &GateState, hit: &Hit) -> Result<(), (u16, &'static str)> {
+    let ticket = hit
+        .header("cookie")
+        .into_iter()
+        .flat_map(|c| c.split(';'))
+        .find_map(|kv| kv.trim().strip_prefix("ticket="))
+        .ok_or((400, "notAllowed"))?;
+    let mut tickets = state.tickets.lock().expect("tickets");
+    match tickets.get_mut(ticket) {
+        None => Err((400, "notAllowed")),
+        Some((_, Some(0))) => Err((403, "ticketExpired")),
+        Some((_, Some(left))) => {
+            *left -= 1;
+            Ok(())
         }
-        Gate::Ticket => {
-            let ticket = hit
-                .header("cookie")
-                .into_iter()
-                .flat_map(|c| c.split(';'))
-                .find_map(|kv| kv.trim().strip_prefix("ticket="))
-                .ok_or((400, "notAllowed"))?;
-            let mut tickets = state.tickets.lock().expect("tickets");
-            match tickets.get_mut(ticket) {
-                None => Err((400, "notAllowed")),
-                Some((_, Some(0))) => Err((403, "ticketExpired")),
-                Some((_, Some(left))) => {
-                    *left -= 1;
-                    Ok(())
-                }
-                Some((_, None)) => Ok(()),
-            }
-        }
+        Some((_, None)) => Ok(()),
     }
 }
 
@@ -683,4 +692,57 @@ fn only_the_overriding_source_reads_a_robots_disallowed_api_and_it_is_warned_abo
     assert_eq!(calls.len(), 3, "{calls:?}");
     assert_eq!(stored(&cfg, "own-api"), 3);
     assert_eq!(stored(&cfg, "polite"), 0);
+}
+
+// ---- the shipped example ------------------------------------------------------------------
+
+/// The commented gov.kz example of the shipped config.toml, uncommented, with the portal's
+/// origin replaced by `base`.
+fn shipped_govkz_example(base: &str) -> String {
+    let shipped =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("config.toml"))
+            .expect("read config.toml");
+    let start = shipped
+        .find("# [[source]]\n# id = \"govkz\"")
+        .expect("the gov.kz example");
+    let end = start
+        + shipped[start..]
+            .find("# kk = {")
+            .expect("the kk twin of the example");
+    let end = end + shipped[end..].find('\n').unwrap_or(0);
+    shipped[start..end]
+        .lines()
+        .map(|l| l.strip_prefix("# ").unwrap_or(l.trim_start_matches('#')))
+        .collect::<Vec<_>>()
+        .join("\n")
+        .replace("https://www.gov.kz", base)
+}
+
+#[test]
+fn the_shipped_govkz_example_gets_through_both_gates_in_both_languages() {
+    let server = GateServer::start(Gate::Both, 3, None);
+    let dir = tempfile::tempdir().expect("temp dir");
+    let example = shipped_govkz_example(&server.base);
+    let cfg = dir.path().join("config.toml");
+    std::fs::write(&cfg, format!("{SETTINGS}{example}\n")).expect("write config");
+    let reports = refresh(&cfg);
+    let ids: Vec<&str> = reports.iter().map(|r| r.source.as_str()).collect();
+    assert_eq!(ids, ["govkz", "govkz-kk"]);
+    for r in &reports {
+        clean(r);
+        assert_eq!(r.new, 3, "{r:?}");
+    }
+    let calls = server.api_calls();
+    let langs: Vec<Option<&str>> = calls.iter().map(|h| h.header("accept-language")).collect();
+    assert!(
+        langs.contains(&Some("ru")) && langs.contains(&Some("kk")),
+        "{langs:?}"
+    );
+    // The press service's API is read although its robots.txt closes /api/.
+    assert!(
+        server
+            .hits()
+            .iter()
+            .all(|h| h.path_and_query != "/robots.txt")
+    );
 }
