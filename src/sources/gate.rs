@@ -30,9 +30,10 @@ pub enum GateError {
     #[error(transparent)]
     Fetch(#[from] FetchError),
     /// The API refused the call (400/401/403) and a new session did not help.
+    // URLs as text keep the error within clippy's size budget (it is returned everywhere).
     #[error("{url}: HTTP {status} {message}: {hint}")]
     Refused {
-        url: Url,
+        url: String,
         status: u16,
         /// What the server said, quoted.
         message: String,
@@ -44,7 +45,7 @@ pub enum GateError {
     )]
     Session {
         method: &'static str,
-        url: Url,
+        url: String,
         detail: String,
     },
     /// Generating header values failed (the blocking task died).
@@ -230,7 +231,7 @@ impl<'a> ApiSession<'a> {
         };
         let failed = |detail: String| GateError::Session {
             method: session.method.as_str(),
-            url: session.url.clone(),
+            url: session.url.to_string(),
             detail,
         };
         let answer = self
@@ -269,7 +270,7 @@ impl<'a> ApiSession<'a> {
             }
         };
         GateError::Refused {
-            url: url.clone(),
+            url: url.to_string(),
             status: answer.status,
             message: server_message(&answer.body),
             hint,
