@@ -7,7 +7,8 @@
 //!
 //! Files: `raw` (the structs as deserialized), `span` (the validation context and TOML
 //! positions), `settings` (`[settings]`), `source` (one `[[source]]`), `kinds` (`kind`,
-//! `wordpress`, `[source.json]`), `twins` (`[source.languages]`), `values` (checks shared
+//! `wordpress`, `[source.json]`), `gate` (`[source.json.session]`, header templates with
+//! `{uuid}` / `{bcrypt:NAME}`), `twins` (`[source.languages]`), `values` (checks shared
 //! by all of them).
 //!
 //! Layer: imports only `core`; it knows nothing of HTTP clients or HTML documents.
