@@ -11,7 +11,7 @@ use reqwest::header::{self, HeaderMap};
 use url::Url;
 
 use super::body::header_string;
-use super::{Ask, FetchError, Fetcher, RequestPolicy, elapsed_ms, log_failure};
+use super::{Ask, FetchError, Fetcher, RequestPolicy, Started, elapsed_ms, log_failure};
 
 /// One API request.
 #[derive(Debug, Clone, Copy)]
@@ -46,6 +46,26 @@ impl Answer {
 }
 
 impl Fetcher {
+    /// The status, headers and whole body (under the size cap) of a started response.
+    pub(super) async fn read_answer(
+        &self,
+        url: &Url,
+        started: Started,
+    ) -> Result<Answer, FetchError> {
+        let status = started.response.status().as_u16();
+        let final_url = started.response.url().clone();
+        let headers = started.response.headers().clone();
+        let content_type = header_string(&headers, header::CONTENT_TYPE);
+        let body = self.read_body(url, started, false).await?;
+        Ok(Answer {
+            status,
+            final_url,
+            content_type,
+            headers,
+            body,
+        })
+    }
+
     /// Sends `req`, retrying transient failures (429, 502-504, timeouts) and returning any
     /// other answer, refusals included, with its body.
     pub async fn send(
@@ -69,17 +89,7 @@ impl Fetcher {
                 if matches!(status, 429 | 502 | 503 | 504) {
                     return Err(self.status_failure(url, &started.response));
                 }
-                let final_url = started.response.url().clone();
-                let headers = started.response.headers().clone();
-                let content_type = header_string(&headers, header::CONTENT_TYPE);
-                let body = self.read_body(url, started, false).await?;
-                Ok(Answer {
-                    status,
-                    final_url,
-                    content_type,
-                    headers,
-                    body,
-                })
+                Ok(self.read_answer(url, started).await?)
             })
             .await;
         let elapsed_ms = elapsed_ms(started_at);

@@ -334,15 +334,12 @@ impl Fetcher {
         let result = self
             .with_retries(url, policy.respect_robots, || async {
                 let started = self.start(url, ask).await?;
-                let final_url = started.response.url().clone();
-                let headers = started.response.headers().clone();
-                let content_type = header_string(&headers, header::CONTENT_TYPE);
-                let body = self.read_body(url, started, false).await?;
+                let a = self.read_answer(url, started).await?;
                 Ok(Resource {
-                    final_url,
-                    content_type,
-                    headers,
-                    body,
+                    final_url: a.final_url,
+                    content_type: a.content_type,
+                    headers: a.headers,
+                    body: a.body,
                 })
             })
             .await;

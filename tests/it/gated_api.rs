@@ -13,18 +13,16 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
 use axum::body::Body;
 use axum::extract::{Request, State};
 use axum::http::{StatusCode, header};
 use axum::response::Response;
 use pressfeed::config::Config;
-use pressfeed::http::Fetcher;
-use pressfeed::pipeline::{Pipeline, RunOptions, RunReport};
+use pressfeed::pipeline::RunReport;
 use pressfeed::store::Store;
 
-use crate::common::pressfeed;
+use crate::refresh::run_refresh;
 
 /// Which gate the fixture API enforces.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -370,28 +368,7 @@ fn write_config(dir: &Path, sources: &[String]) -> PathBuf {
 
 /// Runs every source once in process on a new pipeline (what `pressfeed refresh` does).
 fn refresh(cfg: &Path) -> Vec<RunReport> {
-    let config = Config::load(cfg).expect("config");
-    let fetcher = Fetcher::with_retry_delays(
-        &config.settings,
-        Duration::from_millis(5),
-        Duration::from_millis(20),
-    )
-    .expect("fetcher");
-    let store = Arc::new(Mutex::new(
-        Store::open(&config.settings.database).expect("store"),
-    ));
-    let pipeline = Pipeline::new(config.settings.clone(), fetcher, store);
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("runtime");
-    rt.block_on(async {
-        let mut out = Vec::new();
-        for s in &config.sources {
-            out.push(pipeline.run(s, &RunOptions::default(), None).await);
-        }
-        out
-    })
+    crate::sources::refresh(cfg).1
 }
 
 fn stored(cfg: &Path, id: &str) -> usize {
@@ -403,22 +380,41 @@ fn stored(cfg: &Path, id: &str) -> usize {
         .len()
 }
 
-/// `pressfeed refresh` as a process: exit code, and stdout (the run summaries) followed by
-/// stderr (the log).
-fn refresh_command(cfg: &Path) -> (Option<i32>, String) {
-    let out = pressfeed()
-        .arg("--config")
-        .arg(cfg)
-        .arg("refresh")
-        .timeout(Duration::from_secs(120))
-        .output()
-        .expect("run pressfeed refresh");
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    (out.status.code(), text)
+/// A gate server and a config of `sources` (id, `[[source]]` extras, recipe) pointing at it.
+fn scene(
+    gate: Gate,
+    items: usize,
+    calls_per_ticket: Option<usize>,
+    sources: &[(&str, &str, &str)],
+) -> (GateServer, tempfile::TempDir, PathBuf) {
+    let server = GateServer::start(gate, items, calls_per_ticket);
+    let dir = tempfile::tempdir().expect("temp dir");
+    let texts: Vec<String> = sources
+        .iter()
+        .map(|(id, top, recipe)| source(&server.base, id, top, recipe))
+        .collect();
+    let cfg = write_config(dir.path(), &texts);
+    (server, dir, cfg)
+}
+
+/// The server's requests as `METHOD path?query → status`, robots.txt left out.
+fn requests(server: &GateServer) -> Vec<String> {
+    server
+        .hits()
+        .iter()
+        .filter(|h| h.path_and_query != "/robots.txt")
+        .map(|h| format!("{} {} → {}", h.method, h.path_and_query, h.status))
+        .collect()
+}
+
+/// `GET` of news page `page` of source `src` and its status, as [`requests`] writes it.
+fn news(src: &str, page: u32, status: u16) -> String {
+    format!("GET {NEWS_PATH}?src={src}&page={page} → {status}")
+}
+
+/// The session request of source `src` and its status, as [`requests`] writes it.
+fn session(src: &str, status: u16) -> String {
+    format!("POST {SESSION_PATH}?src={src} → {status}")
 }
 
 fn clean(r: &RunReport) {
@@ -429,12 +425,7 @@ fn clean(r: &RunReport) {
 
 #[test]
 fn token_and_bcrypt_hash_headers_pass_the_header_gate() {
-    let server = GateServer::start(Gate::Headers, 3, None);
-    let dir = tempfile::tempdir().expect("temp dir");
-    let cfg = write_config(
-        dir.path(),
-        &[source(&server.base, "hdr", OWN_API, HEADERS_RECIPE)],
-    );
+    let (server, _dir, cfg) = scene(Gate::Headers, 3, None, &[("hdr", OWN_API, HEADERS_RECIPE)]);
     let r = &refresh(&cfg)[0];
     clean(r);
     assert_eq!(r.new, 3, "{r:?}");
@@ -453,43 +444,21 @@ fn token_and_bcrypt_hash_headers_pass_the_header_gate() {
 
 #[test]
 fn a_session_post_sets_the_cookie_ticket_the_api_requires() {
-    let server = GateServer::start(Gate::Ticket, 3, None);
-    let dir = tempfile::tempdir().expect("temp dir");
-    let cfg = write_config(
-        dir.path(),
-        &[source(&server.base, "tkt", OWN_API, TICKET_RECIPE)],
-    );
+    let (server, _dir, cfg) = scene(Gate::Ticket, 3, None, &[("tkt", OWN_API, TICKET_RECIPE)]);
     let r = &refresh(&cfg)[0];
     clean(r);
     assert_eq!(r.new, 3, "{r:?}");
-    let hits = server.hits();
-    let order: Vec<(&str, &str, u16)> = hits
-        .iter()
-        .filter(|h| h.path_and_query != "/robots.txt")
-        .map(|h| (h.method.as_str(), h.path_and_query.as_str(), h.status))
-        .collect();
     assert_eq!(
-        order,
+        requests(&server),
         [
-            ("POST", "/api/v1/public/_/c/k6?src=tkt", 200),
-            (
-                "GET",
-                "/api/v1/public/content-manager/news?src=tkt&page=1",
-                200
-            ),
-            (
-                "GET",
-                "/api/v1/public/content-manager/news?src=tkt&page=2",
-                200
-            ),
-            (
-                "GET",
-                "/api/v1/public/content-manager/news?src=tkt&page=3",
-                200
-            ),
+            session("tkt", 200),
+            news("tkt", 1, 200),
+            news("tkt", 2, 200),
+            news("tkt", 3, 200),
         ],
         "the session comes first, then the pages (page 3 is empty)"
     );
+    let hits = server.hits();
     assert_eq!(hits[0].header("content-type"), Some("application/json"));
     // The session request is counted with the run's requests.
     assert_eq!(r.requests, 4, "{r:?}");
@@ -497,9 +466,7 @@ fn a_session_post_sets_the_cookie_ticket_the_api_requires() {
 
 #[test]
 fn an_api_without_a_configured_gate_fails_naming_the_server_message_and_what_to_try() {
-    let server = GateServer::start(Gate::Headers, 3, None);
-    let dir = tempfile::tempdir().expect("temp dir");
-    let cfg = write_config(dir.path(), &[source(&server.base, "anon", OWN_API, "")]);
+    let (server, _dir, cfg) = scene(Gate::Headers, 3, None, &[("anon", OWN_API, "")]);
     let r = &refresh(&cfg)[0];
     let fatal = r.fatal.as_deref().expect("the run fails");
     assert!(fatal.contains("HTTP 400 \"notAllowed\""), "{fatal}");
@@ -513,13 +480,8 @@ fn an_api_without_a_configured_gate_fails_naming_the_server_message_and_what_to_
 
 #[test]
 fn a_refused_session_fails_the_run_and_keeps_the_last_good_feed() {
-    let server = GateServer::start(Gate::Ticket, 3, None);
-    let dir = tempfile::tempdir().expect("temp dir");
-    let cfg = write_config(
-        dir.path(),
-        &[source(&server.base, "tkt", OWN_API, TICKET_RECIPE)],
-    );
-    let (code, stderr) = refresh_command(&cfg);
+    let (server, dir, cfg) = scene(Gate::Ticket, 3, None, &[("tkt", OWN_API, TICKET_RECIPE)]);
+    let (code, stderr) = run_refresh(&cfg);
     assert_eq!(code, Some(0), "{stderr}");
     let feed = dir.path().join("feeds").join("tkt.rss");
     let good = std::fs::read(&feed).expect("feed written");
@@ -527,7 +489,7 @@ fn a_refused_session_fails_the_run_and_keeps_the_last_good_feed() {
     // The session endpoint now refuses: a clear error, exit code 1, feed and store kept.
     server.clear();
     server.refuse_sessions(true);
-    let (code, stderr) = refresh_command(&cfg);
+    let (code, stderr) = run_refresh(&cfg);
     assert_eq!(code, Some(1), "{stderr}");
     assert!(
         stderr.contains("session request POST")
@@ -546,7 +508,7 @@ fn a_refused_session_fails_the_run_and_keeps_the_last_good_feed() {
     server.clear();
     server.refuse_sessions(false);
     server.reject_api(true);
-    let (code, stderr) = refresh_command(&cfg);
+    let (code, stderr) = run_refresh(&cfg);
     assert_eq!(code, Some(1), "{stderr}");
     assert!(
         stderr.contains("HTTP 400 \"notAllowed\"")
@@ -562,33 +524,20 @@ fn a_refused_session_fails_the_run_and_keeps_the_last_good_feed() {
 #[test]
 fn a_ticket_expiring_mid_run_costs_exactly_one_new_session() {
     // 5 items: pages 1-3 hold items, page 4 is empty; a ticket allows 2 calls.
-    let server = GateServer::start(Gate::Ticket, 5, Some(2));
-    let dir = tempfile::tempdir().expect("temp dir");
-    let cfg = write_config(
-        dir.path(),
-        &[source(&server.base, "tkt", OWN_API, TICKET_RECIPE)],
-    );
+    let (server, _dir, cfg) = scene(Gate::Ticket, 5, Some(2), &[("tkt", OWN_API, TICKET_RECIPE)]);
     let r = &refresh(&cfg)[0];
     clean(r);
     assert_eq!(r.new, 5, "{r:?}");
-    let statuses: Vec<(String, u16)> = server
-        .hits()
-        .iter()
-        .filter(|h| h.path_and_query != "/robots.txt")
-        .map(|h| (h.method.clone() + " " + &h.path_and_query, h.status))
-        .collect();
-    let news = |p: u32| format!("GET {NEWS_PATH}?src=tkt&page={p}");
-    let session = format!("POST {SESSION_PATH}?src=tkt");
     assert_eq!(
-        statuses,
+        requests(&server),
         [
-            (session.clone(), 200),
-            (news(1), 200),
-            (news(2), 200),
-            (news(3), 403),
-            (session, 200),
-            (news(3), 200),
-            (news(4), 200),
+            session("tkt", 200),
+            news("tkt", 1, 200),
+            news("tkt", 2, 200),
+            news("tkt", 3, 403),
+            session("tkt", 200),
+            news("tkt", 3, 200),
+            news("tkt", 4, 200),
         ]
     );
 }
@@ -596,12 +545,7 @@ fn a_ticket_expiring_mid_run_costs_exactly_one_new_session() {
 #[test]
 fn a_second_refusal_in_one_run_fails_that_page_cleanly() {
     // A ticket allows one call: page 2 needs a new session, page 3 is refused for good.
-    let server = GateServer::start(Gate::Ticket, 6, Some(1));
-    let dir = tempfile::tempdir().expect("temp dir");
-    let cfg = write_config(
-        dir.path(),
-        &[source(&server.base, "tkt", OWN_API, TICKET_RECIPE)],
-    );
+    let (server, _dir, cfg) = scene(Gate::Ticket, 6, Some(1), &[("tkt", OWN_API, TICKET_RECIPE)]);
     let r = &refresh(&cfg)[0];
     assert!(r.fatal.is_none(), "pages 1 and 2 were read: {r:?}");
     assert_eq!(r.new, 4, "{r:?}");
@@ -620,13 +564,13 @@ fn a_second_refusal_in_one_run_fails_that_page_cleanly() {
 
 #[test]
 fn session_cookies_are_never_shared_between_sources() {
-    let server = GateServer::start(Gate::Ticket, 3, None);
-    let dir = tempfile::tempdir().expect("temp dir");
-    let cfg = write_config(
-        dir.path(),
+    let (server, _dir, cfg) = scene(
+        Gate::Ticket,
+        3,
+        None,
         &[
-            source(&server.base, "one", OWN_API, TICKET_RECIPE),
-            source(&server.base, "two", OWN_API, TICKET_RECIPE),
+            ("one", OWN_API, TICKET_RECIPE),
+            ("two", OWN_API, TICKET_RECIPE),
         ],
     );
     for r in refresh(&cfg) {
@@ -662,16 +606,13 @@ fn session_cookies_are_never_shared_between_sources() {
 
 #[test]
 fn only_the_overriding_source_reads_a_robots_disallowed_api_and_it_is_warned_about() {
-    let server = GateServer::start(Gate::Open, 3, None);
-    let dir = tempfile::tempdir().expect("temp dir");
-    let cfg = write_config(
-        dir.path(),
-        &[
-            source(&server.base, "polite", "", ""),
-            source(&server.base, "own-api", OWN_API, ""),
-        ],
+    let (server, _dir, cfg) = scene(
+        Gate::Open,
+        3,
+        None,
+        &[("polite", "", ""), ("own-api", OWN_API, "")],
     );
-    let (code, stderr) = refresh_command(&cfg);
+    let (code, stderr) = run_refresh(&cfg);
     // The polite source fails (robots.txt disallows /api/), so the refresh reports it.
     assert_eq!(code, Some(1), "{stderr}");
     let warnings: Vec<&str> = stderr
