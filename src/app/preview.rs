@@ -402,8 +402,13 @@ pub fn render_text(report: &Value) -> String {
             _ => "an article",
         }
     );
-    if let Some(via) = report["via"].as_str().filter(|v| *v != "html") {
-        out += &format!("read via the {via} API: {}\n", s(&report["listing"]["url"]));
+    let api = match report["via"].as_str() {
+        Some("json-api") => Some("the JSON API"),
+        Some("wordpress-rest") => Some("the WordPress REST API"),
+        _ => None,
+    };
+    if let Some(api) = api {
+        out += &format!("read through {api}: {}\n", s(&report["listing"]["url"]));
     }
     if !report["api_error"].is_null() {
         out += &format!(

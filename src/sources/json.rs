@@ -243,6 +243,7 @@ fn map_item(item: &Value, source: &Source, rules: &JsonRules) -> Result<ApiItem,
         url: Some(link.clone()),
         canonical: Some(link.to_string()),
         language: Some(source.language.clone()),
+        provenance: vec![("canonical", format!("json link {}", rules.link.raw))],
         ..RawArticle::default()
     };
     fill_raw(&mut raw, item, rules);
