@@ -33,10 +33,29 @@ pub(super) fn check(config: &Config) -> Exit {
 
 /// Loads the config, reporting errors on stderr.
 pub(super) fn load(path: &std::path::Path) -> Result<Config, Exit> {
-    Config::load(path).map_err(|e| {
+    let config = Config::load(path).map_err(|e| {
         eprintln!("pressfeed: {e}");
         Exit::Config
-    })
+    })?;
+    warn_robots_overrides(&config);
+    Ok(config)
+}
+
+/// Each source that turns robots.txt off for itself gets a warning whenever a
+/// configuration is put in force (command start, daemon reload): ignoring a site's rules
+/// must never go unnoticed in the logs.
+pub(super) fn warn_robots_overrides(config: &Config) {
+    for s in config
+        .sources
+        .iter()
+        .filter(|s| s.respect_robots == Some(false))
+    {
+        tracing::warn!(
+            source = %s.id,
+            "source {} ignores robots.txt (respect_robots = false in its [[source]])",
+            s.id
+        );
+    }
 }
 
 /// A multi-threaded async runtime, or `None` after reporting why it could not start.

@@ -275,6 +275,7 @@ async fn stop(service: Service, generation: Generation) {
 /// their running values (with a warning).
 fn reload(path: &Path, old: &Config) -> Result<(Config, Fetcher), ReloadError> {
     let mut new = Config::load(path)?;
+    super::commands::warn_robots_overrides(&new);
     let s = &mut new.settings;
     if s.listen != old.settings.listen {
         tracing::warn!(old = %old.settings.listen, new = %s.listen, "settings.listen changes need a restart; keeping the old address");

@@ -20,5 +20,6 @@ pub mod metrics;
 mod ops;
 mod ownership;
 pub mod preview;
+mod preview_api;
 mod preview_telegram;
 pub mod serve;

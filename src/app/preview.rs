@@ -23,6 +23,14 @@
 //!     "selector_misses": [configured selectors that matched nothing] } }
 //! ```
 //!
+//! Top-level keys added for API sources: `"via": "html" | "wordpress-rest" | "json-api"`
+//! (how the page was read: a `kind = "json"` source through its API and session, a
+//! WordPress listing through the REST step of the ladder, as a run reads them) and
+//! `"api_error"` (why a WordPress site was read from HTML after all, else null). For API
+//! reads `listing.url` is the API request, `listing.skipped` lists records that could not
+//! be mapped (`{ "what", "why" }`), and each field's step names its JSON path
+//! (`"json title"`) or the API (`"wordpress rest api"`).
+//!
 //! Field names: `title`, `canonical_url`, `published`, `modified`, `author`, `categories`,
 //! `image`, `language`, `summary`, `content`. A field that was not found has
 //! `"value": null, "step": null`. Dates are RFC 3339 in the source's time zone (UTC without
@@ -38,12 +46,13 @@ use url::Url;
 
 use super::commands::{load, runtime};
 use super::exit::Exit;
-use super::preview_telegram;
-use crate::config::{Config, ConfigError, Source, SourceKind};
+use super::{preview_api, preview_telegram};
+use crate::config::{Config, ConfigError, Source, SourceKind, WordPressMode};
 use crate::core::model::{DateCandidate, RawArticle};
 use crate::extract::{extract_article, extract_listing};
-use crate::http::{FetchError, Fetcher, Outcome, RequestPolicy};
+use crate::http::{FetchError, Fetcher, Outcome, Page, RequestPolicy};
 use crate::normalize::{normalize, plain_text, sanitize_html};
+use crate::sources::wordpress;
 
 /// A page with at least this many article links (and no article markup) is a listing.
 pub const LISTING_MIN_ITEMS: usize = 3;
@@ -54,6 +63,9 @@ pub enum PreviewError {
     Fetch(#[from] FetchError),
     #[error("preview {url}: the server answered 304 Not Modified to an unconditional request")]
     NotModified { url: String },
+    /// A JSON API source's API could not be read.
+    #[error("preview: {0}")]
+    Api(String),
 }
 
 /// Whether the page says of itself that it is one article.
@@ -84,16 +96,12 @@ fn declares_article(html: &str) -> bool {
     is_og_article || ld_article
 }
 
-async fn fetch(
-    fetcher: &Fetcher,
-    url: &Url,
-    source: &Source,
-) -> Result<(Url, String), PreviewError> {
+async fn fetch(fetcher: &Fetcher, url: &Url, source: &Source) -> Result<Page, PreviewError> {
     match fetcher
         .get_html_for(url, None, RequestPolicy::for_source(source))
         .await?
     {
-        Outcome::Fetched(page) => Ok((page.final_url, page.text)),
+        Outcome::Fetched(page) => Ok(page),
         Outcome::NotModified => Err(PreviewError::NotModified {
             url: url.to_string(),
         }),
@@ -101,17 +109,57 @@ async fn fetch(
 }
 
 /// Fetches `url` and builds the preview report (the JSON value described in the module
-/// docs). `now` anchors relative dates ("2 дня назад") only.
+/// docs), reading it the way a run of `source` would: through the JSON API of a
+/// `kind = "json"` source, through the REST API of a WordPress listing. `now` anchors
+/// relative dates ("2 дня назад") only.
 pub async fn preview(
     fetcher: &Fetcher,
     url: &Url,
     source: &Source,
     now: DateTime<Utc>,
 ) -> Result<Value, PreviewError> {
-    let (final_url, html) = fetch(fetcher, url, source).await?;
-    if source.kind == SourceKind::Telegram {
-        return Ok(sorted(preview_telegram::report(&html, url, source, now)));
+    if let (SourceKind::Json, Some(rules)) = (source.kind, source.json.as_ref()) {
+        let read = preview_api::json_read(fetcher, url, source, rules)
+            .await
+            .map_err(|e| PreviewError::Api(e.to_string()))?;
+        return Ok(sorted(api_report(url, Via::JsonApi, read, source, now)));
     }
+    let page = fetch(fetcher, url, source).await?;
+    if source.kind == SourceKind::Telegram {
+        return Ok(sorted(preview_telegram::report(&page.text, url, source, now)));
+    }
+    let mut api_error = None;
+    if source.wordpress == WordPressMode::Auto
+        && let Some(root) = wordpress::detect(&page.text, &page.final_url, &page.link_headers)
+    {
+        match preview_api::wordpress_read(fetcher, &page.final_url, source, &root).await {
+            Ok(read) => {
+                return Ok(sorted(api_report(
+                    url,
+                    Via::WordPressRest,
+                    read,
+                    source,
+                    now,
+                )));
+            }
+            Err(e) => api_error = Some(e.to_string()),
+        }
+    }
+    Ok(sorted(
+        html_preview(fetcher, url, page, source, now, api_error).await,
+    ))
+}
+
+/// The preview of a page read as HTML.
+async fn html_preview(
+    fetcher: &Fetcher,
+    url: &Url,
+    page: Page,
+    source: &Source,
+    now: DateTime<Utc>,
+    api_error: Option<String>,
+) -> Value {
+    let (final_url, html) = (page.final_url, page.text);
     let listing = extract_listing(&html, &final_url, &source.listing);
     let is_listing = !declares_article(&html) && listing.items.len() >= LISTING_MIN_ITEMS;
     let (kind, listing_json, article) = if is_listing {
@@ -127,7 +175,7 @@ pub async fn preview(
         });
         let first = &listing.items[0].url;
         let article = match fetch(fetcher, first, source).await {
-            Ok((u, h)) => article_report(&h, &u, source, now),
+            Ok(p) => article_report(&p.text, &p.final_url, source, now),
             Err(e) => json!({ "url": first.as_str(), "error": e.to_string() }),
         };
         ("listing", lj, article)
@@ -138,19 +186,71 @@ pub async fn preview(
             article_report(&html, &final_url, source, now),
         )
     };
-    Ok(sorted(json!({
-        "url": url.as_str(),
-        "kind": kind,
-        "listing": listing_json,
-        "article": article,
-    })))
+    let mut report = report(url, Via::Html, listing_json, article, api_error);
+    report["kind"] = json!(kind);
+    report
 }
 
+/// How a preview read its page.
+#[derive(Debug, Clone, Copy)]
+enum Via {
+    Html,
+    WordPressRest,
+    JsonApi,
+}
+
+impl Via {
+    fn label(self) -> &'static str {
+        match self {
+            Via::Html => "html",
+            Via::WordPressRest => "wordpress-rest",
+            Via::JsonApi => "json-api",
+        }
+    }
+}
+
+/// The report of a page read through an API: its listing, its first record's fields.
+fn api_report(
+    url: &Url,
+    via: Via,
+    read: preview_api::ApiRead,
+    source: &Source,
+    now: DateTime<Utc>,
+) -> Value {
+    let article = match read.first {
+        None => Value::Null,
+        Some(Ok((raw, link))) => raw_report(raw, &link, source, now),
+        Some(Err((link, error))) => json!({ "url": link.as_str(), "error": error }),
+    };
+    report(url, via, read.listing, article, None)
+}
+
+/// The whole report; `api_error` says why a WordPress site was previewed from HTML.
+fn report(url: &Url, via: Via, listing: Value, article: Value, api_error: Option<String>) -> Value {
+    let kind = if listing.is_null() {
+        "article"
+    } else {
+        "listing"
+    };
+    json!({
+        "url": url.as_str(),
+        "kind": kind,
+        "via": via.label(),
+        "api_error": api_error,
+        "listing": listing,
+        "article": article,
+    })
+}
+
+/// The step a field came from; records read whole from an API name the API instead.
 fn step_of(raw: &RawArticle, field: &str) -> Option<String> {
-    raw.provenance
-        .iter()
-        .find(|(f, _)| *f == field)
-        .map(|(_, s)| s.clone())
+    let step = |name: &str| {
+        raw.provenance
+            .iter()
+            .find(|(f, _)| *f == name)
+            .map(|(_, s)| s.clone())
+    };
+    step(field).or_else(|| step("article"))
 }
 
 /// The date the candidates yield, as RFC 3339 in the source's zone with its step.
@@ -177,7 +277,16 @@ fn field(value: Value, step: Option<String>) -> Value {
 
 /// Every field of one article page with its ladder step.
 fn article_report(html: &str, page_url: &Url, source: &Source, now: DateTime<Utc>) -> Value {
-    let raw = extract_article(html, page_url, &source.article);
+    raw_report(
+        extract_article(html, page_url, &source.article),
+        page_url,
+        source,
+        now,
+    )
+}
+
+/// Every field of one raw article (from a page or an API record) with its step.
+fn raw_report(raw: RawArticle, page_url: &Url, source: &Source, now: DateTime<Utc>) -> Value {
     let tz = source.timezone;
     let (published, pub_failed) = pick_date(&raw.published, tz, now);
     let (modified, mod_failed) = pick_date(&raw.modified, tz, now);
@@ -296,6 +405,20 @@ pub fn render_text(report: &Value) -> String {
             _ => "an article",
         }
     );
+    let api = match report["via"].as_str() {
+        Some("json-api") => Some("the JSON API"),
+        Some("wordpress-rest") => Some("the WordPress REST API"),
+        _ => None,
+    };
+    if let Some(api) = api {
+        out += &format!("read through {api}: {}\n", s(&report["listing"]["url"]));
+    }
+    if !report["api_error"].is_null() {
+        out += &format!(
+            "the WordPress REST API is not usable, read as HTML: {}\n",
+            s(&report["api_error"])
+        );
+    }
     if let Some(items) = report["listing"]["items"].as_array() {
         out += &format!("\nListing: {} items\n", items.len());
         out += &format!("  {:>3}  {:<22}  {}\n", "#", "date text", "title / url");

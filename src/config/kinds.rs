@@ -5,6 +5,7 @@ use toml::Spanned;
 use url::Url;
 
 use super::ConfigError;
+use super::gate::{DEFAULT_BCRYPT_COST, HeaderTemplates, SessionRules};
 use super::raw::RawJson;
 use super::span::Ctx;
 use super::telegram;
@@ -56,8 +57,12 @@ pub struct JsonRules {
     pub link: Template,
     /// Per-item detail request when the list has no body.
     pub detail_url: Option<Template>,
-    /// Extra request headers (`Accept-Language`).
-    pub headers: Vec<(String, String)>,
+    /// Extra request headers (`Accept-Language`, gate headers with generated values).
+    pub headers: HeaderTemplates,
+    /// `[source.json.session]`: requested before the first API call of a run.
+    pub session: Option<SessionRules>,
+    /// Cost of `{bcrypt:NAME}` hashes.
+    pub bcrypt_cost: u32,
 }
 
 impl JsonRules {
@@ -168,22 +173,15 @@ impl Ctx<'_> {
             .image_base
             .map(|v| http_url(v.get_ref()).map_err(|m| self.err(v.span(), k("image_base"), m)))
             .transpose()?;
-        let mut headers = Vec::new();
-        for (name, value) in raw.headers.unwrap_or_default() {
-            let key = k(&format!("headers.{name}"));
-            let filled = Template {
-                raw: value.get_ref().clone(),
-            }
-            .with("lang", lang)
-            .raw;
-            if http::HeaderName::from_bytes(name.as_bytes()).is_err() {
-                return Err(self.err(value.span(), key, format!("invalid header name {name:?}")));
-            }
-            if http::HeaderValue::from_str(&filled).is_err() {
-                return Err(self.err(value.span(), key, "header value must be printable ASCII"));
-            }
-            headers.push((name, filled));
-        }
+        let headers = self.header_templates(raw.headers, lang, &k("headers"))?;
+        let session = self.session_rules(raw.session, lang, &format!("{prefix}.json"))?;
+        let bcrypt_cost = self.int_in(
+            raw.bcrypt_cost,
+            &k("bcrypt_cost"),
+            i64::from(DEFAULT_BCRYPT_COST),
+            4,
+            31,
+        )?;
         Ok(JsonRules {
             url,
             first_page: u32::try_from(first_page).unwrap_or(1),
@@ -201,6 +199,8 @@ impl Ctx<'_> {
             link,
             detail_url,
             headers,
+            session,
+            bcrypt_cost: u32::try_from(bcrypt_cost).unwrap_or(DEFAULT_BCRYPT_COST),
         })
     }
 }

@@ -7,7 +7,8 @@
 //!
 //! Files: `raw` (the structs as deserialized), `span` (the validation context and TOML
 //! positions), `settings` (`[settings]`), `source` (one `[[source]]`), `kinds` (`kind`,
-//! `wordpress`, `[source.json]`), `twins` (`[source.languages]`), `values` (checks shared
+//! `wordpress`, `[source.json]`), `gate` (`[source.json.session]`, header templates with
+//! `{uuid}` / `{bcrypt:NAME}`), `twins` (`[source.languages]`), `values` (checks shared
 //! by all of them), `telegram` (Telegram channel URLs), `service_dirs` (systemd's state
 //! and cache directories), `filter` (`[source.filter]`), `merged` (`[[feed]]`, merged feeds).
 //!
@@ -26,6 +27,7 @@ use crate::core::retention::Retention;
 use crate::core::schedule::Schedule;
 
 mod filter;
+mod gate;
 mod kinds;
 mod ops;
 mod merged;
@@ -38,6 +40,7 @@ mod telegram;
 mod twins;
 mod values;
 
+pub use gate::{HeaderTemplate, HeaderTemplates, SessionMethod, SessionRules, ValuePart};
 pub use kinds::{JsonRules, SourceKind, WordPressMode};
 pub use ops::{Alerts, CaFile};
 use raw::RawConfig;
@@ -196,6 +199,8 @@ pub struct Source {
     pub retention: Retention,
     /// `[source.filter]`: which stored articles the feeds show (applied at render time).
     pub filter: ItemFilter,
+    /// `respect_robots` of this source; `None` follows `[settings] respect_robots`.
+    pub respect_robots: Option<bool>,
 }
 
 /// `[source.listing]`: selectors on the listing page. `item` scopes the others.
@@ -299,6 +304,11 @@ impl Config {
 }
 
 impl Source {
+    /// Whether this source obeys robots.txt under `settings`.
+    pub fn respects_robots(&self, settings: &Settings) -> bool {
+        self.respect_robots.unwrap_or(settings.respect_robots)
+    }
+
     /// Public URLs of this source's RSS, Atom and JSON feeds under `settings.base_url`.
     pub fn feed_urls(&self, settings: &Settings) -> (Url, Url, Url) {
         feed_urls(settings, &self.id)

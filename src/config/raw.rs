@@ -67,6 +67,7 @@ pub(super) struct RawSource {
     pub(super) keep_days: Option<Spanned<i64>>,
     pub(super) keep_items: Option<Spanned<i64>>,
     pub(super) filter: Option<super::filter::RawFilter>,
+    pub(super) respect_robots: Option<Spanned<bool>>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -113,6 +114,18 @@ pub(super) struct RawJson {
     pub(super) categories: Option<Spanned<String>>,
     pub(super) link: Option<Spanned<String>>,
     pub(super) detail_url: Option<Spanned<String>>,
+    pub(super) headers: Option<BTreeMap<String, Spanned<String>>>,
+    pub(super) session: Option<Spanned<RawSession>>,
+    pub(super) bcrypt_cost: Option<Spanned<i64>>,
+}
+
+/// `[source.json.session]`: the request that opens an API session.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawSession {
+    pub(super) method: Option<Spanned<String>>,
+    pub(super) url: Option<Spanned<String>>,
+    pub(super) body: Option<Spanned<String>>,
     pub(super) headers: Option<BTreeMap<String, Spanned<String>>>,
 }
 

@@ -110,6 +110,7 @@ impl Table<'_, '_> {
             json,
             retention,
             filter,
+            respect_robots: raw.respect_robots.map(|v| *v.get_ref()),
         };
         Ok((source, id_span))
     }

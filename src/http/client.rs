@@ -109,7 +109,10 @@ impl Fetcher {
         let client = self.client(ask.allowed_hosts)?;
         let permit = self.permit(url).await?;
         self.wait_turn(url).await;
-        let mut request = client.get(url.clone());
+        let mut request = match ask.post_body {
+            Some(body) => client.post(url.clone()).body(body.to_string()),
+            None => client.get(url.clone()),
+        };
         if let Some(accept) = ask.accept {
             request = request.header(header::ACCEPT, accept);
         }

@@ -33,6 +33,7 @@ use crate::config::{Settings, Source};
 use crate::core::decode::decode_html;
 use crate::core::model::Validators;
 
+mod api;
 mod body;
 mod client;
 mod error;
@@ -43,6 +44,7 @@ pub mod robots;
 #[cfg(test)]
 mod tests;
 
+pub use api::{Answer, ApiRequest};
 use body::{header_string, implausible_text, is_html};
 pub use error::FetchError;
 use error::map_error;
@@ -100,11 +102,14 @@ pub enum Outcome {
     NotModified,
 }
 
-/// Where redirects of one request may lead, besides the requested host and its www twin.
+/// The rules of one request that depend on its source: where redirects may lead (besides
+/// the requested host and its www twin) and whether robots.txt applies.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct RequestPolicy<'a> {
     /// Host names (`example.kz`, `*.example.kz`, an IP address), lowercase.
     pub allowed_hosts: &'a [String],
+    /// The source's own `respect_robots`; `None` follows `[settings]`.
+    pub respect_robots: Option<bool>,
 }
 
 impl<'a> RequestPolicy<'a> {
@@ -113,6 +118,7 @@ impl<'a> RequestPolicy<'a> {
     pub fn for_source(source: &'a Source) -> RequestPolicy<'a> {
         RequestPolicy {
             allowed_hosts: &source.allowed_hosts,
+            respect_robots: source.respect_robots,
         }
     }
 }
@@ -171,6 +177,8 @@ struct Ask<'a> {
     extra: &'a [(String, String)],
     validators: Option<&'a Validators>,
     allowed_hosts: &'a [String],
+    /// `Some(body)`: a POST with this body instead of a GET.
+    post_body: Option<&'a str>,
 }
 
 impl Fetcher {
@@ -238,9 +246,10 @@ impl Fetcher {
             extra: &[],
             validators,
             allowed_hosts: policy.allowed_hosts,
+            post_body: None,
         };
         let result = self
-            .with_retries(url, || self.get_html_once(url, ask))
+            .with_retries(url, policy.respect_robots, || self.get_html_once(url, ask))
             .await;
         let elapsed_ms = elapsed_ms(started_at);
         match &result {
@@ -329,19 +338,17 @@ impl Fetcher {
             extra: extra_headers,
             validators: None,
             allowed_hosts: policy.allowed_hosts,
+            post_body: None,
         };
         let result = self
-            .with_retries(url, || async {
+            .with_retries(url, policy.respect_robots, || async {
                 let started = self.start(url, ask).await?;
-                let final_url = started.response.url().clone();
-                let headers = started.response.headers().clone();
-                let content_type = header_string(&headers, header::CONTENT_TYPE);
-                let body = self.read_body(url, started, false).await?;
+                let a = self.read_answer(url, started).await?;
                 Ok(Resource {
-                    final_url,
-                    content_type,
-                    headers,
-                    body,
+                    final_url: a.final_url,
+                    content_type: a.content_type,
+                    headers: a.headers,
+                    body: a.body,
                 })
             })
             .await;

@@ -28,10 +28,12 @@ impl From<FetchError> for Failure {
 
 impl Fetcher {
     /// Runs `attempt` until it succeeds, fails for good, or the retries are used up. A
-    /// Retry-After from the server replaces the backoff delay for that round.
+    /// Retry-After from the server replaces the backoff delay for that round. `robots` is
+    /// the request's own robots.txt choice (`None`: `[settings]`).
     pub(super) async fn with_retries<T, F, Fut>(
         &self,
         url: &Url,
+        robots: Option<bool>,
         mut attempt: F,
     ) -> Result<T, FetchError>
     where
@@ -44,7 +46,7 @@ impl Fetcher {
                 message: format!("unsupported URL scheme {:?}", url.scheme()),
             });
         }
-        self.check_robots(url).await?;
+        self.check_robots(url, robots).await?;
         let mut backoff = self.backoff();
         let mut number = 1;
         loop {
@@ -87,11 +89,16 @@ impl Fetcher {
     /// other than 2xx and 304.
     pub(super) async fn start(&self, url: &Url, ask: Ask<'_>) -> Result<Started, Failure> {
         let started = self.start_any_status(url, ask).await?;
-        let response = &started.response;
-        let status = response.status();
+        let status = started.response.status();
         if status.is_success() || status == StatusCode::NOT_MODIFIED {
             return Ok(started);
         }
+        Err(self.status_failure(url, &started.response))
+    }
+
+    /// A non-2xx answer as a failed attempt, with the Retry-After we are willing to wait.
+    pub(super) fn status_failure(&self, url: &Url, response: &reqwest::Response) -> Failure {
+        let status = response.status();
         let mut retry_after = None;
         if matches!(
             status,
@@ -102,23 +109,23 @@ impl Fetcher {
             .and_then(|v| parse_retry_after(v.as_bytes(), SystemTime::now()))
         {
             if wait > self.inner.max_retry_after {
-                return Err(FetchError::RetryAfterTooLong {
+                return FetchError::RetryAfterTooLong {
                     url: url.clone(),
                     status: status.as_u16(),
                     wait_secs: wait.as_secs(),
                     cap_secs: self.inner.max_retry_after.as_secs(),
                 }
-                .into());
+                .into();
             }
             retry_after = Some(wait);
         }
-        Err(Failure {
+        Failure {
             error: FetchError::Status {
                 url: url.clone(),
                 status: status.as_u16(),
             },
             retry_after,
-        })
+        }
     }
 }
 

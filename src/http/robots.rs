@@ -192,9 +192,14 @@ impl RobotsCache {
 
 impl Fetcher {
     /// Fails with `FetchError::Robots` when robots.txt forbids `url`; no request is made for
-    /// `url` itself (robots.txt may be fetched first).
-    pub(super) async fn check_robots(&self, url: &Url) -> Result<(), FetchError> {
-        if !self.inner.respect_robots {
+    /// `url` itself (robots.txt may be fetched first). `respect` is the source's own
+    /// setting, `None` for `[settings] respect_robots`.
+    pub(super) async fn check_robots(
+        &self,
+        url: &Url,
+        respect: Option<bool>,
+    ) -> Result<(), FetchError> {
+        if !respect.unwrap_or(self.inner.respect_robots) {
             return Ok(());
         }
         let Some(robots_url) = robots_url(url) else {
@@ -225,6 +230,7 @@ impl Fetcher {
             extra: &[],
             validators: None,
             allowed_hosts: &[],
+            post_body: None,
         };
         let mut backoff = self.backoff();
         loop {

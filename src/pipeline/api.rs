@@ -12,10 +12,11 @@ use url::Url;
 use super::articles::{count_upsert, save};
 use super::walk::is_due;
 use super::{RunCtx, RunState, lock};
-use crate::config::{JsonRules, Source, SourceKind, WordPressMode};
+use crate::config::{Source, SourceKind, WordPressMode};
 use crate::core::urls::canonical_url;
 use crate::http::{Outcome, RequestPolicy};
 use crate::normalize::normalize;
+use crate::sources::gate::ApiSession;
 use crate::sources::wordpress::{self, Filter, WpError};
 use crate::sources::{ApiItem, ApiPage, json};
 
@@ -63,7 +64,7 @@ pub(super) enum ApiRun {
 }
 
 enum Walker<'a> {
-    Json(&'a JsonRules),
+    Json(&'a ApiSession<'a>),
     Wp { root: Url, filter: Filter },
 }
 
@@ -75,7 +76,10 @@ pub(super) async fn run_api(ctx: &RunCtx<'_>, state: &mut RunState) -> ApiRun {
             return ApiRun::NotServed;
         };
         tracing::info!(source = %source.id, "reading the JSON API");
-        let ok = walk(ctx, state, &Walker::Json(rules), false).await;
+        // One session per run: its cookies and generated headers never reach another source.
+        let session = ApiSession::new(ctx.fetcher, source, rules);
+        let ok = walk(ctx, state, &Walker::Json(&session), false).await;
+        state.report.requests += session.session_requests() as u64;
         return ApiRun::Served {
             any_page_ok: matches!(ok, Walked::Ok),
         };
@@ -183,14 +187,14 @@ enum Walked {
 async fn walk(ctx: &RunCtx<'_>, state: &mut RunState, walker: &Walker<'_>, probe: bool) -> Walked {
     let max_pages = ctx.max_pages();
     let mut page = match walker {
-        Walker::Json(r) => r.first_page,
+        Walker::Json(session) => session.rules().first_page,
         Walker::Wp { .. } => 1,
     };
     let mut read = 0;
     while read < max_pages {
         state.report.requests += 1;
         let result = match walker {
-            Walker::Json(rules) => json::fetch_page(ctx.fetcher, ctx.source, rules, page)
+            Walker::Json(session) => json::fetch_page(session, page)
                 .await
                 .map_err(|e| (e.kind(), e.to_string())),
             Walker::Wp { root, filter } => {
@@ -220,11 +224,11 @@ async fn walk(ctx: &RunCtx<'_>, state: &mut RunState, walker: &Walker<'_>, probe
             state.report.fail(what, "json", why);
         }
         let count = p.items.len();
-        let rules = match walker {
-            Walker::Json(r) => Some(*r),
+        let session = match walker {
+            Walker::Json(session) => Some(*session),
             Walker::Wp { .. } => None,
         };
-        let unknown = process_items(ctx, state, rules, p.items).await;
+        let unknown = process_items(ctx, state, session, p.items).await;
         let last = p.total_pages.is_some_and(|t| page >= t);
         if count == 0 || last || (unknown == 0 && ctx.incremental()) {
             break;
@@ -238,7 +242,7 @@ async fn walk(ctx: &RunCtx<'_>, state: &mut RunState, walker: &Walker<'_>, probe
 pub(super) async fn process_items(
     ctx: &RunCtx<'_>,
     state: &mut RunState,
-    rules: Option<&JsonRules>,
+    session: Option<&ApiSession<'_>>,
     items: Vec<ApiItem>,
 ) -> usize {
     let mut unknown = 0;
@@ -263,7 +267,7 @@ pub(super) async fn process_items(
             state.report.unchanged += 1;
             continue;
         }
-        store_item(ctx, state, rules, &link, item).await;
+        store_item(ctx, state, session, &link, item).await;
     }
     unknown
 }
@@ -272,15 +276,15 @@ pub(super) async fn process_items(
 async fn store_item(
     ctx: &RunCtx<'_>,
     state: &mut RunState,
-    rules: Option<&JsonRules>,
+    session: Option<&ApiSession<'_>>,
     link: &Url,
     item: ApiItem,
 ) {
     let fingerprint = item.fingerprint.clone();
-    let raw = match (rules, item.detail.is_some()) {
-        (Some(r), true) => {
+    let raw = match (session, item.detail.is_some()) {
+        (Some(session), true) => {
             state.report.requests += 1;
-            match json::complete(ctx.fetcher, ctx.source, r, item).await {
+            match json::complete(session, item).await {
                 Ok(raw) => raw,
                 Err(e) => return state.report.fail(link.to_string(), e.kind(), e),
             }

@@ -11,12 +11,13 @@ use serde_json::Value;
 use sha2::{Digest, Sha256};
 use url::Url;
 
-use super::{ApiItem, ApiPage, JSON_ACCEPT};
+use super::gate::{ApiSession, GateError};
+use super::{ApiItem, ApiPage};
 use crate::config::{JsonRules, Source};
 use crate::core::jsonpath::JsonPath;
 use crate::core::model::{DateCandidate, RawArticle};
 use crate::core::text::html_fragment_text;
-use crate::http::{FetchError, Fetcher, RequestPolicy};
+use crate::http::FetchError;
 
 /// Why an API page or detail could not be used.
 #[derive(Debug, thiserror::Error)]
@@ -29,6 +30,9 @@ pub enum JsonError {
     NoItems { url: Url, path: String },
     #[error("cannot build a URL from template {template:?}: {message}")]
     Template { template: String, message: String },
+    /// The API session could not be opened, or the API refused it.
+    #[error(transparent)]
+    Gate(#[from] GateError),
 }
 
 impl JsonError {
@@ -38,6 +42,7 @@ impl JsonError {
             JsonError::Fetch(e) => e.kind(),
             JsonError::NotJson { .. } | JsonError::NoItems { .. } => "json",
             JsonError::Template { .. } => "template",
+            JsonError::Gate(e) => e.kind(),
         }
     }
 }
@@ -105,8 +110,52 @@ fn item_list<'a>(doc: &'a Value, path: &JsonPath) -> Option<&'a Vec<Value>> {
     }
 }
 
-/// Fills the fields of `raw` that are still empty from `item` by the source's paths.
+/// Fills the fields of `raw` that are still empty from `item` by the source's paths, and
+/// notes the path each came from (what `preview` shows).
 fn fill_raw(raw: &mut RawArticle, item: &Value, rules: &JsonRules) {
+    let before = FilledFields::of(raw);
+    fill_fields(raw, item, rules);
+    before.note_new(raw, rules);
+}
+
+/// Which fields of a raw article are set.
+struct FilledFields([bool; 7]);
+
+impl FilledFields {
+    fn of(raw: &RawArticle) -> FilledFields {
+        FilledFields([
+            raw.title.is_some(),
+            raw.content_html.is_some(),
+            !raw.published.is_empty(),
+            !raw.modified.is_empty(),
+            raw.author.is_some(),
+            !raw.categories.is_empty(),
+            raw.image.is_some(),
+        ])
+    }
+
+    fn note_new(&self, raw: &mut RawArticle, rules: &JsonRules) {
+        let now = FilledFields::of(raw).0;
+        let body = rules.body.as_ref().or(rules.summary.as_ref());
+        let paths = [
+            ("title", Some(&rules.title)),
+            ("content", body),
+            ("published", rules.date.as_ref()),
+            ("modified", rules.modified.as_ref()),
+            ("author", rules.author.as_ref()),
+            ("categories", rules.categories.as_ref()),
+            ("image", rules.image.as_ref()),
+        ];
+        for (i, (field, path)) in paths.into_iter().enumerate() {
+            if now[i] && !self.0[i] {
+                let path = path.map(|p| p.raw.as_str()).unwrap_or_default();
+                raw.provenance.push((field, format!("json {path}")));
+            }
+        }
+    }
+}
+
+fn fill_fields(raw: &mut RawArticle, item: &Value, rules: &JsonRules) {
     if raw.title.is_none() {
         raw.title = text_at(item, Some(&rules.title)).map(|t| html_fragment_text(&t));
     }
@@ -194,6 +243,7 @@ fn map_item(item: &Value, source: &Source, rules: &JsonRules) -> Result<ApiItem,
         url: Some(link.clone()),
         canonical: Some(link.to_string()),
         language: Some(source.language.clone()),
+        provenance: vec![("canonical", format!("json link {}", rules.link.raw))],
         ..RawArticle::default()
     };
     fill_raw(&mut raw, item, rules);
@@ -217,50 +267,27 @@ fn map_item(item: &Value, source: &Source, rules: &JsonRules) -> Result<ApiItem,
     })
 }
 
-/// Fetches and maps one page of a JSON source.
-pub async fn fetch_page(
-    fetcher: &Fetcher,
-    source: &Source,
-    rules: &JsonRules,
-    page: u32,
-) -> Result<ApiPage, JsonError> {
+/// Fetches and maps one page of a JSON source within its session.
+pub async fn fetch_page(session: &ApiSession<'_>, page: u32) -> Result<ApiPage, JsonError> {
+    let rules = session.rules();
     let url = rules
         .page_url(page)
         .map_err(|message| JsonError::Template {
             template: rules.url.raw.clone(),
             message,
         })?;
-    let r = fetcher
-        .get_resource(
-            &url,
-            JSON_ACCEPT,
-            &rules.headers,
-            RequestPolicy::for_source(source),
-        )
-        .await?;
-    parse_page(&r.body, &url, source, rules)
+    let body = session.get(&url).await?;
+    parse_page(&body, &url, session.source(), rules)
 }
 
 /// Reads the fields the list lacked from the item's detail URL.
-pub async fn complete(
-    fetcher: &Fetcher,
-    source: &Source,
-    rules: &JsonRules,
-    item: ApiItem,
-) -> Result<RawArticle, JsonError> {
+pub async fn complete(session: &ApiSession<'_>, item: ApiItem) -> Result<RawArticle, JsonError> {
     let mut raw = item.raw;
     let Some(url) = item.detail else {
         return Ok(raw);
     };
-    let r = fetcher
-        .get_resource(
-            &url,
-            JSON_ACCEPT,
-            &rules.headers,
-            RequestPolicy::for_source(source),
-        )
-        .await?;
-    let doc = parse_json(&url, &r.body)?;
+    let body = session.get(&url).await?;
+    let doc = parse_json(&url, &body)?;
     // Some portals wrap a single record like their lists.
     let record = match &doc {
         Value::Object(o) if o.len() == 1 && o.get("content").is_some_and(Value::is_object) => {
@@ -268,7 +295,7 @@ pub async fn complete(
         }
         _ => &doc,
     };
-    fill_raw(&mut raw, record, rules);
+    fill_raw(&mut raw, record, session.rules());
     Ok(raw)
 }
 

@@ -1,11 +1,12 @@
 //! Source kinds read through an API or an index rather than listing pages: JSON APIs
-//! (`kind = "json"`), the WordPress REST API an HTML source turns out to have, sitemaps
-//! (the zero-config fallback), and Telegram channel previews (`kind = "telegram"`). Each
-//! maps what it reads to [`RawArticle`]s or listing entries, so normalize, store and render
-//! treat them like scraped pages.
+//! (`kind = "json"`, with the sessions of gated APIs in `gate`), the WordPress REST API an
+//! HTML source turns out to have, sitemaps (the zero-config fallback), and Telegram channel
+//! previews (`kind = "telegram"`). Each maps what it reads to [`RawArticle`]s or listing
+//! entries, so normalize, store and render treat them like scraped pages.
 //!
 //! Layer: uses `http`, `extract`, `normalize`, `config` and `core`; never the store.
 
+pub mod gate;
 pub mod json;
 pub mod sitemap;
 pub mod telegram;

@@ -490,3 +490,41 @@ fn shipped_systemd_units_pass_systemd_analyze_verify() {
         "warnings about our units:\n{stderr}"
     );
 }
+
+/// A source that ignores robots.txt is named in a warning when the daemon starts and again
+/// on every reload that keeps it that way.
+#[test]
+fn a_source_ignoring_robots_txt_is_warned_about_at_start_and_on_reload() {
+    let server = FixtureServer::start(fixture_dir("wp"));
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = daemon_config(&server, dir.path(), "");
+    let text = std::fs::read_to_string(&cfg).unwrap();
+    let text = text.replacen(
+        "timezone = \"Asia/Almaty\"",
+        "timezone = \"Asia/Almaty\"\nrespect_robots = false",
+        1,
+    );
+    std::fs::write(&cfg, text).unwrap();
+    let warnings = |log: &Log| {
+        log.lines
+            .iter()
+            .filter(|l| l.contains("WARN") && l.contains("source wp ignores robots.txt"))
+            .count()
+    };
+    let daemon = Daemon::start(&cfg, &[]);
+    daemon.wait_log("the start warning", Duration::from_secs(10), |log| {
+        warnings(log) == 1
+    });
+    daemon.signal("HUP");
+    daemon.wait_log("the reload", Duration::from_secs(10), |log| {
+        log.lines
+            .iter()
+            .any(|l| l.contains("configuration reloaded"))
+    });
+    assert_eq!(
+        warnings(&daemon.log.0.lock().unwrap()),
+        2,
+        "{:?}",
+        daemon.lines()
+    );
+}

@@ -694,6 +694,7 @@ async fn private_address_redirect_is_refused_even_when_allowed() {
             None,
             RequestPolicy {
                 allowed_hosts: &allowed,
+                ..RequestPolicy::default()
             },
         )
         .await
@@ -725,6 +726,7 @@ async fn redirect_to_an_allowed_host_is_followed() {
                 None,
                 RequestPolicy {
                     allowed_hosts: &allowed,
+                    ..RequestPolicy::default()
                 },
             )
             .await

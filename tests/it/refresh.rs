@@ -311,7 +311,7 @@ fn check_feeds(feeds: &Feeds, expected: &Expected, window: (DateTime<Utc>, DateT
 }
 
 /// Runs `pressfeed --config <cfg> refresh`; its exit code and combined output.
-fn run_refresh(cfg: &Path) -> (Option<i32>, String) {
+pub(crate) fn run_refresh(cfg: &Path) -> (Option<i32>, String) {
     let out = pressfeed()
         .arg("--config")
         .arg(cfg)

@@ -98,7 +98,7 @@ fn run_all(config: &Config, pipeline: &Pipeline) -> Vec<RunReport> {
 
 /// Runs every source of the config once, in process, on a new pipeline (as a `pressfeed
 /// refresh` does); returns the reports.
-fn refresh(cfg: &Path) -> (Config, Vec<RunReport>) {
+pub(crate) fn refresh(cfg: &Path) -> (Config, Vec<RunReport>) {
     let config = Config::load(cfg).expect("config");
     let reports = run_all(&config, &pipeline(&config));
     (config, reports)
