@@ -637,26 +637,17 @@ fn only_the_overriding_source_reads_a_robots_disallowed_api_and_it_is_warned_abo
 
 // ---- the shipped example ------------------------------------------------------------------
 
-/// The commented gov.kz example of the shipped config.toml, uncommented, with the portal's
-/// origin replaced by `base`.
+/// The gov.kz source of the shipped config.toml (both languages), with the portal's origin
+/// replaced by `base`.
 fn shipped_govkz_example(base: &str) -> String {
     let shipped =
         std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("config.toml"))
             .expect("read config.toml");
-    let start = shipped
-        .find("# [[source]]\n# id = \"govkz\"")
-        .expect("the gov.kz example");
-    let end = start
-        + shipped[start..]
-            .find("# kk = {")
-            .expect("the kk twin of the example");
-    let end = end + shipped[end..].find('\n').unwrap_or(0);
-    shipped[start..end]
-        .lines()
-        .map(|l| l.strip_prefix("# ").unwrap_or(l.trim_start_matches('#')))
-        .collect::<Vec<_>>()
-        .join("\n")
-        .replace("https://www.gov.kz", base)
+    let id = shipped.find("\nid = \"govkz\"").expect("the gov.kz source");
+    let start = shipped[..id].rfind("[[source]]").expect("its [[source]] line");
+    let end = id + shipped[id..].find("\nkk = {").expect("the kk twin");
+    let end = end + 1 + shipped[end + 1..].find('\n').unwrap_or(0);
+    shipped[start..end].replace("https://www.gov.kz", base)
 }
 
 #[test]
