@@ -5,12 +5,13 @@
 //! (the article body and its cleaning), `structured` (JSON-LD and `<meta>`), `html`
 //! (shared helpers), `nesting` (the depth cap applied before parsing), `discover`
 //! (zero-config article links), `readable` (zero-config main content, boilerplate text,
-//! signature lines).
+//! signature lines), `captions` (figure captions, photo credits, download buttons).
 //!
 //! Layer: imports `config` and `core`.
 
 mod article;
 mod body;
+mod captions;
 pub mod discover;
 mod html;
 mod listing;

@@ -18,3 +18,4 @@ mod resource_bounds;
 mod serve;
 mod sources;
 mod zeroconf;
+mod bodies;
