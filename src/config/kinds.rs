@@ -18,6 +18,9 @@ pub enum SourceKind {
     Html,
     /// A JSON API (`[source.json]`).
     Json,
+    /// An RSS, Atom or JSON feed as the listing (`listing_urls` are feed URLs); every
+    /// entry's full text from its article page.
+    Feed,
 }
 
 /// Whether to prefer a detected WordPress REST API over scraping.
@@ -78,10 +81,11 @@ impl Ctx<'_> {
             Some(v) => match v.get_ref().trim() {
                 "html" => Ok(SourceKind::Html),
                 "json" => Ok(SourceKind::Json),
+                "feed" => Ok(SourceKind::Feed),
                 other => Err(self.err(
                     v.span(),
                     key,
-                    format!("unknown kind {other:?}, expected \"html\" or \"json\""),
+                    format!("unknown kind {other:?}, expected \"html\", \"json\" or \"feed\""),
                 )),
             },
         }

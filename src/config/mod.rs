@@ -22,6 +22,7 @@ use url::Url;
 use crate::core::pick::Pick;
 use crate::core::schedule::Schedule;
 
+mod feed;
 mod kinds;
 mod raw;
 mod settings;

@@ -60,7 +60,7 @@ static CREDIT_PHRASE: LazyLock<Regex> = LazyLock::new(|| {
 /// Download labels: "Скачать", "Скачать файл", "Скачать (PDF, 1,2 МБ)", "Жүктеу".
 static DOWNLOAD_LABEL: LazyLock<Regex> = LazyLock::new(|| {
     built_in(
-        r"^(?:скачать|жүктеу|жүктеп алу|download)(?: файл| документ| құжатты)?(?:\s*\([^)]*\))?$",
+        r"^(?:скачать|жүктеу|жүктеп алу|download)(?: файл| документ| құжатты)?(?:\s*\([^)]*\)?)?$",
     )
 });
 

@@ -5,7 +5,8 @@
 //! (the article body and its cleaning), `structured` (JSON-LD and `<meta>`), `html`
 //! (shared helpers), `nesting` (the depth cap applied before parsing), `discover`
 //! (zero-config article links), `readable` (zero-config main content, boilerplate text,
-//! signature lines), `captions` (figure captions, photo credits, download buttons).
+//! signature lines), `captions` (figure captions, photo credits, download buttons), `feed`
+//! (feeds as listings, and the feeds a page advertises).
 //!
 //! Layer: imports `config` and `core`.
 
@@ -13,6 +14,7 @@ mod article;
 mod body;
 mod captions;
 pub mod discover;
+pub mod feed;
 mod html;
 mod listing;
 mod nesting;

@@ -9,12 +9,12 @@
 //!
 //! Files: `walk` (listing pages: read, triage), `articles` (fetch, extract, normalize and
 //! store the queued articles), `api` (JSON and WordPress REST walks, and which way of
-//! reading a source worked), `feeds` (rendering from the store), `selectors` (selector
+//! reading a source worked), `feed` (feeds as listings: `kind = "feed"`, advertised feeds), `feeds` (rendering from the store), `selectors` (selector
 //! drift), `report` ([`RunReport`]).
 //!
 //! Layer: may import every layer but `app`.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Instant;
 
@@ -23,11 +23,13 @@ use url::Url;
 
 use crate::config::{Settings, Source};
 use crate::core::model::{Listing, Validators};
+use crate::extract::feed::FeedEntry;
 use crate::http::{Fetcher, Outcome};
 use crate::store::Store;
 
 mod api;
 mod articles;
+mod feed;
 mod feeds;
 mod report;
 mod selectors;
@@ -202,6 +204,8 @@ struct RunState {
     listing_validators: Vec<(Url, Validators, Listing)>,
     any_listing_ok: bool,
     selectors: SelectorTally,
+    /// What feeds read this run said about each (canonical) link they listed.
+    feed_entries: HashMap<Url, Arc<FeedEntry>>,
 }
 
 impl RunState {
@@ -214,6 +218,7 @@ impl RunState {
             listing_validators: Vec::new(),
             any_listing_ok: false,
             selectors: SelectorTally::default(),
+            feed_entries: HashMap::new(),
         }
     }
 }

@@ -2,16 +2,19 @@
 //! 304), decide which of its entries are due for a fetch, queue those for `articles`, and
 //! follow the next page until one brings nothing new.
 
+use std::sync::Arc;
+
 use chrono::{DateTime, Utc};
 use sha2::{Digest, Sha256};
 use tokio::sync::mpsc::Sender;
 use url::Url;
 
-use super::{RunCtx, RunState, lock};
-use crate::config::Source;
+use super::{RunCtx, RunState, feed, lock};
+use crate::config::{Source, SourceKind};
 use crate::core::model::{Listing, ListingItem, Validators};
 use crate::core::urls::canonical_url;
 use crate::extract::extract_listing;
+use crate::extract::feed::FeedEntry;
 use crate::http::{Outcome, RequestPolicy};
 use crate::sources::sitemap;
 use crate::store::KnownLink;
@@ -23,6 +26,8 @@ pub(super) struct Candidate {
     pub(super) fingerprint: String,
     /// The store has the link: only then can it hold validators for it.
     pub(super) known: bool,
+    /// What a feed said about the entry, to fill what its page lacks.
+    pub(super) feed: Option<Arc<FeedEntry>>,
 }
 
 /// Walks the listing pages from each start URL, sending the articles due for a fetch to
@@ -92,6 +97,9 @@ async fn read_listing(
     state: &mut RunState,
 ) -> Option<(Listing, Option<Validators>)> {
     let source = ctx.source;
+    if source.kind == SourceKind::Feed {
+        return feed::feed_listing(ctx, url, state).await.map(|l| (l, None));
+    }
     let reuse = match state.prefetched.take() {
         Some((u, outcome)) if &u == url => Some(Ok(outcome)),
         other => {
@@ -116,6 +124,11 @@ async fn read_listing(
         Ok(Outcome::NotModified) => stored_listing(ctx, url, state),
         Ok(Outcome::Fetched(page)) => {
             let mut listing = extract_listing(&page.text, &page.final_url, &source.listing);
+            let zero_config = source.listing.item.is_none() && source.listing.link.is_none();
+            if zero_config && source.listing_urls.contains(url) {
+                feed::prefer_advertised_feed(ctx, &page.text, &page.final_url, &mut listing, state)
+                    .await;
+            }
             if listing.items.is_empty()
                 && source.listing.item.is_none()
                 && source.listing.link.is_none()
@@ -194,6 +207,7 @@ fn triage(ctx: &RunCtx<'_>, listing: &Listing, state: &mut RunState) -> (Vec<Can
                 }
             };
             let c = Candidate {
+                feed: feed::entry_for(state, &link),
                 link,
                 fingerprint: fingerprint(item),
                 known: known.is_some(),
