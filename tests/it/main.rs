@@ -19,3 +19,4 @@ mod serve;
 mod sources;
 mod zeroconf;
 mod bodies;
+mod feed_source;
