@@ -93,17 +93,28 @@ fn family(dir: &Path) -> Result<(), Box<dyn std::error::Error>> {
         let bytes = std::fs::read(page_file(dir, &url))?;
         let html = decode_html(&bytes, None).text;
         let want = visible_text(&t.text);
-        let s = similarity(&body_text(&html, &url, &config.sources[0].article, &config), &want);
+        let s = similarity(
+            &body_text(&html, &url, &config.sources[0].article, &config),
+            &want,
+        );
         let z = similarity(&body_text(&html, &url, &zero, &config), &want);
         sum_sel += s;
         sum_zero += z;
         println!("  {s:9.3}  {z:11.3}  {}", url.path());
         if std::env::var_os("SHOW_BODIES").is_some() {
-            println!("    got: {}\n   want: {want}", body_text(&html, &url, &zero, &config));
+            println!(
+                "    got: {}\n   want: {want}",
+                body_text(&html, &url, &zero, &config)
+            );
         }
     }
     let n = texts.article.len().max(1) as f64;
-    println!("  {:9.3}  {:11.3}  mean of {}", sum_sel / n, sum_zero / n, texts.article.len());
+    println!(
+        "  {:9.3}  {:11.3}  mean of {}",
+        sum_sel / n,
+        sum_zero / n,
+        texts.article.len()
+    );
     Ok(())
 }
 

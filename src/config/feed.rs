@@ -12,17 +12,20 @@ use super::span::Table;
 
 /// A span inside a `[source.listing]` table, for pointing at it.
 fn listing_span(l: &RawListing) -> Option<Range<usize>> {
-    [&l.item, &l.link, &l.title, &l.date, &l.summary, &l.image, &l.next]
-        .into_iter()
-        .flatten()
-        .map(|v| v.span())
-        .min_by_key(|s| s.start)
+    [
+        &l.item, &l.link, &l.title, &l.date, &l.summary, &l.image, &l.next,
+    ]
+    .into_iter()
+    .flatten()
+    .map(|v| v.span())
+    .min_by_key(|s| s.start)
 }
 
 impl Table<'_, '_> {
     /// Refuses the keys a `kind = "feed"` source cannot use.
     pub(super) fn feed_keys(&self, raw: &RawSource) -> Result<(), ConfigError> {
-        let why = |key: &str, what: &str| format!("{what} is not used with kind = \"feed\" ({key})");
+        let why =
+            |key: &str, what: &str| format!("{what} is not used with kind = \"feed\" ({key})");
         if let Some(v) = &raw.max_pages {
             return Err(self.err(
                 v.span(),
@@ -115,8 +118,10 @@ listing_urls = ["https://example.kz/feed/"]
              kind = \"feed\" (the feed is the listing)"
         );
         assert!(
-            err(&format!("{FEED}page_url_template = \"https://example.kz/feed/?paged={{n}}\"\n"))
-                .starts_with("config.toml:6:21: source[0].page_url_template:")
+            err(&format!(
+                "{FEED}page_url_template = \"https://example.kz/feed/?paged={{n}}\"\n"
+            ))
+            .starts_with("config.toml:6:21: source[0].page_url_template:")
         );
         assert!(
             err(&FEED.replace("listing_urls = [\"https://example.kz/feed/\"]\n", ""))

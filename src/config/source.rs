@@ -53,7 +53,11 @@ impl Table<'_, '_> {
         earlier: &[Source],
         origins: &[usize],
     ) -> Result<(Source, Range<usize>), ConfigError> {
-        if raw.kind.as_ref().is_some_and(|k| k.get_ref().trim() == "feed") {
+        if raw
+            .kind
+            .as_ref()
+            .is_some_and(|k| k.get_ref().trim() == "feed")
+        {
             self.feed_keys(&raw)?;
         }
         let (id, id_span) = self.id(raw.id, earlier, origins)?;

@@ -64,8 +64,16 @@ fn upper_escapes(s: &str) -> String {
     let mut out = Vec::with_capacity(b.len());
     let mut i = 0;
     while i < b.len() {
-        if b[i] == b'%' && i + 2 < b.len() && b[i + 1].is_ascii_hexdigit() && b[i + 2].is_ascii_hexdigit() {
-            out.extend([b'%', b[i + 1].to_ascii_uppercase(), b[i + 2].to_ascii_uppercase()]);
+        if b[i] == b'%'
+            && i + 2 < b.len()
+            && b[i + 1].is_ascii_hexdigit()
+            && b[i + 2].is_ascii_hexdigit()
+        {
+            out.extend([
+                b'%',
+                b[i + 1].to_ascii_uppercase(),
+                b[i + 2].to_ascii_uppercase(),
+            ]);
             i += 3;
         } else {
             out.push(b[i]);
@@ -108,7 +116,9 @@ mod tests {
 
     #[test]
     fn canonical_id_upper_cases_percent_escapes_only() {
-        let link = u("https://x.kz/2025/10/01/%d0%bf%d1%80%d0%be%d0%ba%d1%83%d1%80%d0%be%d1%80/?q=a%2fb&x=%zz");
+        let link = u(
+            "https://x.kz/2025/10/01/%d0%bf%d1%80%d0%be%d0%ba%d1%83%d1%80%d0%be%d1%80/?q=a%2fb&x=%zz",
+        );
         assert_eq!(
             canonical_id(&link),
             "https://x.kz/2025/10/01/%D0%BF%D1%80%D0%BE%D0%BA%D1%83%D1%80%D0%BE%D1%80/?q=a%2Fb&x=%zz"

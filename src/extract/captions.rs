@@ -218,10 +218,19 @@ mod tests {
 
     #[test]
     fn download_labels() {
-        for t in ["Скачать", "Жүктеу", "Скачать (PDF, 1,2 МБ)", " Download ", "Скачать файл"] {
+        for t in [
+            "Скачать",
+            "Жүктеу",
+            "Скачать (PDF, 1,2 МБ)",
+            " Download ",
+            "Скачать файл",
+        ] {
             assert!(is_download_label(t), "{t}");
         }
-        for t in ["Скачать приложение можно в App Store.", "Список проверенных школ"] {
+        for t in [
+            "Скачать приложение можно в App Store.",
+            "Список проверенных школ",
+        ] {
             assert!(!is_download_label(t), "{t}");
         }
     }

@@ -118,7 +118,9 @@ fn entry(e: feed_rs::model::Entry, feed_url: &Url) -> Option<FeedEntry> {
         .iter()
         .find(|l| l.rel.as_deref().is_none_or(|r| r == "alternate"))
         .map(|l| l.href.clone())
-        .or_else(|| (e.id.starts_with("http://") || e.id.starts_with("https://")).then(|| e.id.clone()))?;
+        .or_else(|| {
+            (e.id.starts_with("http://") || e.id.starts_with("https://")).then(|| e.id.clone())
+        })?;
     let link = resolve(feed_url, &href)?;
     let text = |t: Option<feed_rs::model::Text>| {
         t.map(|t| collapse_whitespace(&html_fragment_text(&t.content)))
@@ -160,9 +162,13 @@ pub fn advertised_feeds(html: &str, page_url: &Url) -> Vec<Url> {
         .select(&ALTERNATE)
         .filter(|l| {
             let t = l.value().attr("type").unwrap_or_default().trim();
-            ["application/rss+xml", "application/atom+xml", "application/feed+json"]
-                .iter()
-                .any(|k| t.eq_ignore_ascii_case(k))
+            [
+                "application/rss+xml",
+                "application/atom+xml",
+                "application/feed+json",
+            ]
+            .iter()
+            .any(|k| t.eq_ignore_ascii_case(k))
         })
         .filter(|l| {
             let title = l.value().attr("title").unwrap_or_default().to_lowercase();

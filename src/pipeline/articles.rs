@@ -272,8 +272,7 @@ fn stored_id(
     link: &Url,
     article: &Article,
 ) -> Result<Option<String>, StoreError> {
-    Ok(s
-        .known_link(source, link.as_str())?
+    Ok(s.known_link(source, link.as_str())?
         .map(|k| k.article_id)
         .filter(|stored| *stored != article.id && same_id(stored, &article.id)))
 }

@@ -44,7 +44,11 @@ fn check_bodies(with_selectors: bool) {
     let config = Config::load(&dir.join("config.toml")).expect("fixture config");
     let source = &config.sources[0];
     let zero = ArticleRules::default();
-    let rules = if with_selectors { &source.article } else { &zero };
+    let rules = if with_selectors {
+        &source.article
+    } else {
+        &zero
+    };
     let expected: Expected =
         toml::from_str(&fs::read_to_string(dir.join("expected_text.toml")).expect("read"))
             .expect("expected_text.toml");
@@ -67,7 +71,11 @@ fn check_bodies(with_selectors: bool) {
             page.id
         );
         for junk in &page.excludes {
-            assert!(!body.contains(junk.as_str()), "{}: {junk:?} in\n{body}", page.id);
+            assert!(
+                !body.contains(junk.as_str()),
+                "{}: {junk:?} in\n{body}",
+                page.id
+            );
         }
         for img in &page.images {
             assert!(

@@ -102,12 +102,27 @@ fn check_expected(server: &FixtureServer, got: &[Item]) {
             e.id
         );
         assert_eq!(item.author, e.author, "{}: author", e.id);
-        assert_eq!(Some(&item.tags), e.categories.as_ref(), "{}: categories", e.id);
+        assert_eq!(
+            Some(&item.tags),
+            e.categories.as_ref(),
+            "{}: categories",
+            e.id
+        );
         for s in &e.body_contains {
-            assert!(item.body.contains(s.as_str()), "{}: {s:?} not in\n{}", e.id, item.body);
+            assert!(
+                item.body.contains(s.as_str()),
+                "{}: {s:?} not in\n{}",
+                e.id,
+                item.body
+            );
         }
         for s in &e.body_excludes {
-            assert!(!item.body.contains(s.as_str()), "{}: {s:?} in\n{}", e.id, item.body);
+            assert!(
+                !item.body.contains(s.as_str()),
+                "{}: {s:?} in\n{}",
+                e.id,
+                item.body
+            );
         }
     }
 }
@@ -181,9 +196,16 @@ fn cyrillic_slug_id_is_upper_case_and_its_link_unchanged() {
         .iter()
         .find(|i| i.url == format!("{}{CYRILLIC_LINK}", server.base))
         .expect("the link exactly as the site writes it");
-    assert_eq!(item.id, format!("{}{}", server.base, CYRILLIC_LINK.to_uppercase()));
+    assert_eq!(
+        item.id,
+        format!("{}{}", server.base, CYRILLIC_LINK.to_uppercase())
+    );
     let atom = fs::read_to_string(dir.path().join("feeds/wp-feed.atom")).expect("atom");
-    assert!(atom.contains(&format!("<id>{}{}</id>", server.base, CYRILLIC_LINK.to_uppercase())));
+    assert!(atom.contains(&format!(
+        "<id>{}{}</id>",
+        server.base,
+        CYRILLIC_LINK.to_uppercase()
+    )));
     let rss = fs::read_to_string(dir.path().join("feeds/wp-feed.rss")).expect("rss");
     // Same URL up to the case of its escapes: still a permalink.
     assert!(
@@ -227,7 +249,11 @@ fn regression_stored_lower_case_id_is_kept_not_duplicated() {
         .timeout(Duration::from_secs(120))
         .output()
         .expect("refetch");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let got = items(dir.path(), "wp-feed");
     assert_eq!(got.len(), 3, "no duplicate of the re-fetched article");
     assert!(got.iter().any(|i| i.id == link), "the stored id stays");
@@ -249,10 +275,16 @@ fn zero_config_listing_takes_links_from_the_advertised_feed() {
     let dir = tempfile::tempdir().expect("temp dir");
     let cfg = zero_config(&server, dir.path());
     let log = refresh(&cfg);
-    assert!(log.contains("article links from the feed the listing page advertises"), "{log}");
+    assert!(
+        log.contains("article links from the feed the listing page advertises"),
+        "{log}"
+    );
     // The category feed (under the page's path), not the site-wide or comments feed.
     assert_eq!(hits(&server, |p| p == "/category/news/feed/"), 1);
-    assert_eq!(hits(&server, |p| p == "/comments/feed/" || p == "/feed/"), 0);
+    assert_eq!(
+        hits(&server, |p| p == "/comments/feed/" || p == "/feed/"),
+        0
+    );
     // The feed lists the Cyrillic-slug article the page itself does not show.
     let got = items(dir.path(), "wp-feed");
     assert_eq!(got.len(), 3);
@@ -262,12 +294,21 @@ fn zero_config_listing_takes_links_from_the_advertised_feed() {
 #[test]
 fn broken_advertised_feed_falls_back_to_the_html_links() {
     let server = FixtureServer::start(fixture_dir("wp-feed"));
-    server.set_file("category/news/feed/index.html", "<html><body>Ошибка базы данных</body></html>");
+    server.set_file(
+        "category/news/feed/index.html",
+        "<html><body>Ошибка базы данных</body></html>",
+    );
     let dir = tempfile::tempdir().expect("temp dir");
     let cfg = zero_config(&server, dir.path());
     let log = refresh(&cfg);
-    assert!(log.contains("advertised feed unusable; article links from the HTML listing"), "{log}");
-    let mut urls: Vec<String> = items(dir.path(), "wp-feed").into_iter().map(|i| i.url).collect();
+    assert!(
+        log.contains("advertised feed unusable; article links from the HTML listing"),
+        "{log}"
+    );
+    let mut urls: Vec<String> = items(dir.path(), "wp-feed")
+        .into_iter()
+        .map(|i| i.url)
+        .collect();
     urls.sort();
     assert_eq!(
         urls,

@@ -5,9 +5,11 @@
 mod common;
 
 mod attack_corpus;
+mod bodies;
 mod crash_safety;
 mod daemon;
 mod faults;
+mod feed_source;
 mod fixture_server;
 mod incremental;
 mod layers;
@@ -18,5 +20,3 @@ mod resource_bounds;
 mod serve;
 mod sources;
 mod zeroconf;
-mod bodies;
-mod feed_source;
