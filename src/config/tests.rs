@@ -890,7 +890,7 @@ fn bad_json_sources() {
             &t,
             "\"xml\"",
             "source[0].kind",
-            "unknown kind \"xml\", expected \"html\" or \"json\""
+            "unknown kind \"xml\", expected \"html\", \"json\" or \"feed\""
         )
     );
     let t = GOVKZ.replace("kk = {", "kazakh = {");

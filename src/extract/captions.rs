@@ -78,6 +78,11 @@ fn trim_decor(s: &str) -> &str {
 
 /// Whether a whole (short) text is a photo credit or a caption label.
 pub(super) fn is_credit(text: &str) -> bool {
+    // Every text node of every body comes here: a long one is a paragraph, decided on its
+    // byte length before any copy (a character is at most 4 bytes).
+    if text.len() > MAX_CAPTION_CHARS * 4 {
+        return false;
+    }
     let t = collapse_whitespace(text).to_lowercase();
     if t.is_empty() || t.chars().count() > MAX_CAPTION_CHARS {
         return false;

@@ -234,6 +234,23 @@ mod tests {
     }
 
     #[test]
+    fn json_feed_entries() {
+        let json = r#"{"version": "https://jsonfeed.org/version/1.1", "title": "t",
+            "items": [{"id": "1", "url": "https://x.kz/a/", "title": "А",
+            "date_published": "2025-10-01T10:00:00+05:00", "authors": [{"name": "Б"}],
+            "tags": ["В"], "summary": "Кратко"}]}"#;
+        let e = parse_feed(json.as_bytes(), &u("https://x.kz/feed.json")).unwrap();
+        assert_eq!(e.len(), 1);
+        assert_eq!(e[0].link.as_str(), "https://x.kz/a/");
+        assert_eq!(e[0].author.as_deref(), Some("Б"));
+        assert_eq!(e[0].categories, vec!["В".to_string()]);
+        assert_eq!(
+            e[0].published.map(|d| d.to_rfc3339()).as_deref(),
+            Some("2025-10-01T05:00:00+00:00")
+        );
+    }
+
+    #[test]
     fn broken_feed_is_an_error() {
         assert!(parse_feed(b"<html><body>404</body></html>", &u("https://x.kz/feed/")).is_err());
     }
