@@ -22,50 +22,51 @@ fn listing_span(l: &RawListing) -> Option<Range<usize>> {
 }
 
 impl Table<'_, '_> {
-    /// Refuses the keys a `kind = "feed"` source cannot use.
+    /// Refuses the keys a `kind = "feed"` source cannot use (the first one set, in the
+    /// order below).
     pub(super) fn feed_keys(&self, raw: &RawSource) -> Result<(), ConfigError> {
-        let why =
-            |key: &str, what: &str| format!("{what} is not used with kind = \"feed\" ({key})");
-        if let Some(v) = &raw.max_pages {
-            return Err(self.err(
-                v.span(),
+        let why = |what: &str, reason: &str| {
+            format!("{what} is not used with kind = \"feed\" ({reason})")
+        };
+        let refused: [(Option<Range<usize>>, &str, String); 5] = [
+            (
+                raw.max_pages.as_ref().map(|v| v.span()),
                 "max_pages",
-                why("a feed is read whole and has no pages", "max_pages"),
-            ));
-        }
-        if let Some(v) = &raw.page_url_template {
-            return Err(self.err(
-                v.span(),
+                why("max_pages", "a feed is read whole and has no pages"),
+            ),
+            (
+                raw.page_url_template.as_ref().map(|v| v.span()),
                 "page_url_template",
-                why("a feed has no pages", "page_url_template"),
-            ));
-        }
-        if let Some(v) = &raw.wordpress {
-            return Err(self.err(
-                v.span(),
+                why("page_url_template", "a feed has no pages"),
+            ),
+            (
+                raw.wordpress.as_ref().map(|v| v.span()),
                 "wordpress",
-                why("the feed is the listing", "WordPress REST detection"),
-            ));
-        }
-        if let Some(v) = &raw.json {
-            return Err(self.err(
-                v.span(),
+                why("WordPress REST detection", "the feed is the listing"),
+            ),
+            (
+                raw.json.as_ref().map(|v| v.span()),
                 "json",
-                "[source.json] is only used with kind = \"json\"",
-            ));
-        }
-        if let Some(l) = &raw.listing {
-            let span = listing_span(l).unwrap_or_else(|| self.span.clone());
-            return Err(self.err(
-                span,
+                "[source.json] is only used with kind = \"json\"".to_string(),
+            ),
+            (
+                raw.listing
+                    .as_ref()
+                    .map(|l| listing_span(l).unwrap_or_else(|| self.span.clone())),
                 "listing",
                 why(
-                    "entries come from the feed; use [source.article] for the pages",
                     "[source.listing]",
+                    "entries come from the feed; use [source.article] for the pages",
                 ),
-            ));
+            ),
+        ];
+        match refused
+            .into_iter()
+            .find_map(|(span, key, message)| span.map(|s| (s, key, message)))
+        {
+            Some((span, key, message)) => Err(self.err(span, key, message)),
+            None => Ok(()),
         }
-        Ok(())
     }
 }
 

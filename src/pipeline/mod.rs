@@ -278,8 +278,13 @@ fn finish(ctx: &RunCtx<'_>, state: RunState) -> RunReport {
     if report.found == 0 {
         // A listing that used to list articles and now lists none is a broken page or a
         // changed theme, not an empty news day: fail the source and leave its feeds alone.
-        let message = "the listing pages yielded no article links (broken page, or the site's \
-                       markup changed: check [source.listing] selectors)";
+        let message = if ctx.source.kind == crate::config::SourceKind::Feed {
+            "the feed listed no article of the site (an empty feed, or every entry on another \
+             host: check listing_urls, site_url and allowed_hosts)"
+        } else {
+            "the listing pages yielded no article links (broken page, or the site's \
+             markup changed: check [source.listing] selectors)"
+        };
         tracing::warn!(source = %ctx.source.id, "{message}");
         report.count_error("no_items");
         report.fatal = Some(message.into());

@@ -334,3 +334,28 @@ fn missing_advertised_feed_falls_back_to_the_html_links() {
     assert_eq!(hits(&server, |p| p == "/category/news/rss-404/"), 1);
     assert_eq!(items(dir.path(), "wp-feed").len(), 2);
 }
+
+#[test]
+fn empty_feed_fails_the_source_and_says_why() {
+    let server = FixtureServer::start(fixture_dir("wp-feed"));
+    server.set_file(
+        "category/news/feed/index.html",
+        r#"<?xml version="1.0" encoding="UTF-8"?><rss version="2.0"><channel><title>t</title><link>http://press.fixture/</link><description>d</description></channel></rss>"#,
+    );
+    let dir = tempfile::tempdir().expect("temp dir");
+    let cfg = server.copy_config(dir.path(), "wp-feed");
+    let out = pressfeed()
+        .arg("--config")
+        .arg(&cfg)
+        .arg("refresh")
+        .timeout(Duration::from_secs(120))
+        .output()
+        .expect("run refresh");
+    assert!(!out.status.success());
+    let log = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        log.contains("the feed listed no article of the site"),
+        "{log}"
+    );
+    assert!(!dir.path().join("feeds/wp-feed.json").exists());
+}
