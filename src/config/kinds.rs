@@ -22,6 +22,9 @@ pub enum SourceKind {
     Json,
     /// A public Telegram channel's web preview (`https://t.me/s/<channel>`).
     Telegram,
+    /// An RSS, Atom or JSON feed as the listing (`listing_urls` are feed URLs); every
+    /// entry's full text from its article page.
+    Feed,
 }
 
 /// Whether to prefer a detected WordPress REST API over scraping.
@@ -91,10 +94,13 @@ impl Ctx<'_> {
                 "html" => Ok(SourceKind::Html),
                 "json" => Ok(SourceKind::Json),
                 "telegram" => Ok(SourceKind::Telegram),
+                "feed" => Ok(SourceKind::Feed),
                 other => Err(self.err(
                     v.span(),
                     key,
-                    format!("unknown kind {other:?}, expected \"html\", \"json\" or \"telegram\""),
+                    format!(
+                        "unknown kind {other:?}, expected \"html\", \"json\", \"telegram\" or \"feed\""
+                    ),
                 )),
             },
         }

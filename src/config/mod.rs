@@ -28,6 +28,7 @@ use crate::core::schedule::Schedule;
 
 mod filter;
 mod gate;
+mod feed;
 mod kinds;
 mod ops;
 mod merged;

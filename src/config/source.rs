@@ -53,6 +53,13 @@ impl Table<'_, '_> {
         earlier: &[Source],
         origins: &[usize],
     ) -> Result<(Source, Range<usize>), ConfigError> {
+        if raw
+            .kind
+            .as_ref()
+            .is_some_and(|k| k.get_ref().trim() == "feed")
+        {
+            self.feed_keys(&raw)?;
+        }
         let (id, id_span) = self.id(raw.id, earlier, origins)?;
         let title = self.title(raw.title)?;
         let description = raw
@@ -193,7 +200,8 @@ impl Table<'_, '_> {
         language: &str,
     ) -> Result<(Vec<Url>, Option<JsonRules>), ConfigError> {
         match kind {
-            SourceKind::Html | SourceKind::Telegram => {
+            // A feed source's listing URLs are its feed URLs (checked like page URLs).
+            SourceKind::Html | SourceKind::Telegram | SourceKind::Feed => {
                 if json.is_some() {
                     return Err(self.err(
                         self.span.clone(),

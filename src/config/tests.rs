@@ -888,7 +888,7 @@ fn bad_json_sources() {
             &t,
             "\"xml\"",
             "source[0].kind",
-            "unknown kind \"xml\", expected \"html\", \"json\" or \"telegram\""
+            "unknown kind \"xml\", expected \"html\", \"json\", \"telegram\" or \"feed\""
         )
     );
     let t = GOVKZ.replace("kk = {", "kazakh = {");

@@ -82,7 +82,8 @@ impl Table<'_, '_> {
             .filter(|t| t.contains("{lang}"))
             .map(|t| t.replace("{lang}", lang));
         match s.kind {
-            SourceKind::Html | SourceKind::Telegram => {
+            // A feed twin lists its own language's feed URLs.
+            SourceKind::Html | SourceKind::Telegram | SourceKind::Feed => {
                 let urls = twin.listing_urls.ok_or_else(|| {
                     self.ctx.err(
                         twin_span.clone(),

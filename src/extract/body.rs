@@ -1,5 +1,6 @@
 //! The article body: the configured container, a known theme container, or readability's
-//! main content, cleaned of boilerplate, with lazy images given real sources.
+//! main content, cleaned of boilerplate (captions and download buttons included, see
+//! `captions`), with lazy images given real sources.
 
 use std::sync::LazyLock;
 
@@ -7,6 +8,7 @@ use ego_tree::NodeId;
 use scraper::{ElementRef, Html, Node, Selector};
 use url::Url;
 
+use super::captions;
 use super::html::{IMG, img_src, in_chrome, sel};
 use super::readable;
 use crate::core::pick::Pick;
@@ -156,6 +158,8 @@ fn clean_content(doc: &mut Html, content: NodeId, remove: &[Pick]) {
     }
     // Text rules last: "Читайте также:", "- Реклама -" blocks that carry no tell-tale class.
     doomed.extend(readable::junk_text_nodes(doc, content));
+    // Captions, photo credits and download buttons, with or without selectors.
+    doomed.extend(captions::caption_nodes(doc, content));
     let images: Vec<(NodeId, Option<String>)> =
         el.select(&IMG).map(|e| (e.id(), img_src(e))).collect();
     for id in doomed {
@@ -165,6 +169,7 @@ fn clean_content(doc: &mut Html, content: NodeId, remove: &[Pick]) {
             n.detach();
         }
     }
+    captions::strip_caption_shortcodes(doc, content);
     for (id, src) in images {
         let Some(mut n) = doc.tree.get_mut(id) else {
             continue;

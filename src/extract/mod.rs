@@ -7,14 +7,18 @@
 //! (zero-config article links), `groups` (which repeated list is a listing's main list),
 //! `pager` (a zero-config listing's next page), `readable` (zero-config main content,
 //! boilerplate text, signature lines), `telegram` (Telegram channel previews: messages,
-//! titles, paging), `visible` (zero-config title and date from what the page shows).
+//! titles, paging), `visible` (zero-config title and date from what the page shows),
+//! `captions` (figure captions, photo credits, download buttons), `feed` (feeds as
+//! listings, and the feeds a page advertises).
 //!
 //! Layer: imports `config` and `core`.
 
 mod article;
 mod body;
+mod captions;
 pub mod discover;
 mod groups;
+pub mod feed;
 mod html;
 mod listing;
 mod nesting;

@@ -14,7 +14,7 @@ use crate::config::Source;
 use crate::core::datepick::pick_date;
 use crate::core::model::{Article, DateCandidate, RawArticle};
 use crate::core::text::{collapse_whitespace, is_xml_illegal};
-use crate::core::urls::canonical_url;
+use crate::core::urls::{canonical_id, canonical_url};
 
 /// Why an article could not be normalized. The pipeline logs and counts it; the run goes on.
 #[derive(Debug, thiserror::Error)]
@@ -335,7 +335,7 @@ pub fn normalize(
     Ok(Normalized {
         article: Article {
             source: source.id.clone(),
-            id: url.to_string(),
+            id: canonical_id(&url),
             url,
             title,
             summary,

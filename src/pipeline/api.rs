@@ -84,7 +84,8 @@ pub(super) async fn run_api(ctx: &RunCtx<'_>, state: &mut RunState) -> ApiRun {
             any_page_ok: matches!(ok, Walked::Ok),
         };
     }
-    if source.wordpress == WordPressMode::Off {
+    // A feed source's listing is its feed, never a WordPress REST detection.
+    if source.wordpress == WordPressMode::Off || source.kind == SourceKind::Feed {
         return ApiRun::NotServed;
     }
     let root = match ctx.ladders.remembered(source) {

@@ -12,6 +12,7 @@ use super::walk::Candidate;
 use super::{ARTICLES_IN_FLIGHT, RunCtx, RunReport, lock};
 use crate::config::Source;
 use crate::core::model::{Article, Validators};
+use crate::core::urls::same_id;
 use crate::extract::{Listed, extract_article_listed};
 use crate::http::{Outcome, RequestPolicy};
 use crate::normalize::normalize;
@@ -138,12 +139,18 @@ async fn fetch_article(
     let src = Arc::clone(shared_source);
     let (text, final_url, now) = (page.text, page.final_url, ctx.now);
     let (listed_title, listed_date) = (c.listed_title.clone(), c.listed_date.clone());
+    let from_feed = c.feed.clone();
     let (normalized, misses) = tokio::task::spawn_blocking(move || {
         let listed = Listed {
             title: listed_title.as_deref(),
             date_text: listed_date.as_deref(),
         };
         let raw = extract_article_listed(&text, &final_url, &src.article, listed);
+        // What the feed said fills what the page lacks (its date, author, categories).
+        let raw = match from_feed {
+            Some(entry) => entry.fill(raw),
+            None => raw,
+        };
         let misses = raw.selector_misses.clone();
         normalize(raw, &src, now).map(|n| (n, misses))
     })
@@ -241,12 +248,43 @@ pub(super) fn save(
     fingerprint: &str,
 ) -> Result<Upsert, StoreError> {
     let id = &ctx.source.id;
+    let kept;
+    let article = match stored_id(s, id, link, article)? {
+        Some(stored) => {
+            kept = Article {
+                id: stored,
+                ..article.clone()
+            };
+            &kept
+        }
+        None => article,
+    };
     let up = s.upsert(article, ctx.now)?;
     s.remember_link(id, link.as_str(), &article.id, fingerprint)?;
     if article.id != link.as_str() {
         s.remember_link(id, &article.id, &article.id, fingerprint)?;
     }
     Ok(up)
+}
+
+/// The id an article was stored under when it differs from its new id only in the case of
+/// percent-escapes: articles stored before ids were canonical keep theirs, because a
+/// changed guid shows an item to every reader as new once more. New articles get the
+/// canonical (upper-case) form.
+fn stored_id(
+    s: &Store,
+    source: &str,
+    link: &Url,
+    article: &Article,
+) -> Result<Option<String>, StoreError> {
+    // An id equal to its link has no escape whose case changed (nearly every article): no
+    // lookup, so the batch holding the store lock costs what it did.
+    if article.id == link.as_str() {
+        return Ok(None);
+    }
+    Ok(s.known_link(source, link.as_str())?
+        .map(|k| k.article_id)
+        .filter(|stored| *stored != article.id && same_id(stored, &article.id)))
 }
 
 pub(super) fn count_upsert(report: &mut RunReport, up: Upsert) {

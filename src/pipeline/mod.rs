@@ -9,14 +9,14 @@
 //!
 //! Files: `walk` (listing pages: read, triage), `articles` (fetch, extract, normalize and
 //! store the queued articles), `api` (JSON and WordPress REST walks, and which way of
-//! reading a source worked), `telegram` (Telegram channel walks), `feeds` (rendering from
-//! the store), `selectors` (selector drift), `report` ([`RunReport`]), `retention` (pruning
-//! after a run), `alerts` (state changes for the alert webhook), `merged` (merged feeds,
-//! `[[feed]]`).
+//! reading a source worked), `telegram` (Telegram channel walks), `feed` (feeds as listings:
+//! `kind = "feed"`, advertised feeds), `feeds` (rendering from the store), `selectors`
+//! (selector drift), `report` ([`RunReport`]), `retention` (pruning after a run), `alerts`
+//! (state changes for the alert webhook), `merged` (merged feeds, `[[feed]]`).
 //!
 //! Layer: may import every layer but `app`.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Instant;
 
@@ -25,12 +25,14 @@ use url::Url;
 
 use crate::config::{Settings, Source, SourceKind};
 use crate::core::model::{Listing, Validators};
+use crate::extract::feed::FeedEntry;
 use crate::http::{Fetcher, Outcome};
 use crate::store::Store;
 
 mod alerts;
 mod api;
 mod articles;
+mod feed;
 mod feeds;
 mod merged;
 mod report;
@@ -211,6 +213,8 @@ struct RunState {
     listing_validators: Vec<(Url, Validators, Listing)>,
     any_listing_ok: bool,
     selectors: SelectorTally,
+    /// What feeds read this run said about each (canonical) link they listed.
+    feed_entries: HashMap<Url, Arc<FeedEntry>>,
 }
 
 impl RunState {
@@ -223,6 +227,7 @@ impl RunState {
             listing_validators: Vec::new(),
             any_listing_ok: false,
             selectors: SelectorTally::default(),
+            feed_entries: HashMap::new(),
         }
     }
 }
@@ -297,8 +302,13 @@ fn conclude(ctx: &RunCtx<'_>, state: RunState) -> RunReport {
     if report.found == 0 {
         // A listing that used to list articles and now lists none is a broken page or a
         // changed theme, not an empty news day: fail the source and leave its feeds alone.
-        let message = "the listing pages yielded no article links (broken page, or the site's \
-                       markup changed: check [source.listing] selectors)";
+        let message = if ctx.source.kind == crate::config::SourceKind::Feed {
+            "the feed listed no article of the site (an empty feed, or every entry on another \
+             host: check listing_urls, site_url and allowed_hosts)"
+        } else {
+            "the listing pages yielded no article links (broken page, or the site's \
+             markup changed: check [source.listing] selectors)"
+        };
         tracing::warn!(source = %ctx.source.id, "{message}");
         report.count_error("no_items");
         report.fatal = Some(message.into());

@@ -3,17 +3,19 @@
 //! follow the next page until one brings nothing new.
 
 use std::collections::HashSet;
+use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use sha2::{Digest, Sha256};
 use tokio::sync::mpsc::Sender;
 use url::Url;
 
-use super::{RunCtx, RunState, lock};
-use crate::config::Source;
+use super::{RunCtx, RunState, feed, lock};
+use crate::config::{Source, SourceKind};
 use crate::core::model::{Listing, ListingItem, Validators};
 use crate::core::urls::canonical_url;
 use crate::extract::extract_listing;
+use crate::extract::feed::FeedEntry;
 use crate::http::{Outcome, RequestPolicy};
 use crate::sources::sitemap;
 use crate::store::KnownLink;
@@ -29,6 +31,8 @@ pub(super) struct Candidate {
     /// shows none.
     pub(super) listed_title: Option<String>,
     pub(super) listed_date: Option<String>,
+    /// What a feed said about the entry, to fill what its page lacks.
+    pub(super) feed: Option<Arc<FeedEntry>>,
 }
 
 /// Walks the listing pages from each start URL, sending the articles due for a fetch to
@@ -104,6 +108,9 @@ async fn read_listing(
     state: &mut RunState,
 ) -> Option<(Listing, Option<Validators>)> {
     let source = ctx.source;
+    if source.kind == SourceKind::Feed {
+        return feed::feed_listing(ctx, url, state).await.map(|l| (l, None));
+    }
     let reuse = match state.prefetched.take() {
         Some((u, outcome)) if &u == url => Some(Ok(outcome)),
         other => {
@@ -128,6 +135,11 @@ async fn read_listing(
         Ok(Outcome::NotModified) => stored_listing(ctx, url, state),
         Ok(Outcome::Fetched(page)) => {
             let mut listing = extract_listing(&page.text, &page.final_url, &source.listing);
+            let zero_config = source.listing.item.is_none() && source.listing.link.is_none();
+            if zero_config && source.listing_urls.contains(url) {
+                feed::prefer_advertised_feed(ctx, &page.text, &page.final_url, &mut listing, state)
+                    .await;
+            }
             if listing.items.is_empty()
                 && source.listing.item.is_none()
                 && source.listing.link.is_none()
@@ -213,6 +225,7 @@ fn triage(
                 }
             };
             let c = Candidate {
+                feed: feed::entry_for(state, &link),
                 link,
                 fingerprint: fingerprint(item),
                 known: known.is_some(),

@@ -15,6 +15,7 @@ use url::Url;
 
 use super::{FeedMeta, FeedModel, RenderError, clean, image_mime, local_time};
 use crate::core::model::{MULTIPLE_LANGUAGES, StoredArticle};
+use crate::core::urls::same_id;
 
 const NS_ATOM: &str = "http://www.w3.org/2005/Atom";
 const NS_CONTENT: &str = "http://purl.org/rss/1.0/modules/content/";
@@ -82,8 +83,9 @@ fn item(stored: &StoredArticle, meta: &FeedMeta) -> Item {
         // literal "<script>" in the text stays text.
         description: Some(html_escape::encode_text(&clean(&a.summary)).into_owned()),
         guid: Some(Guid {
-            // The guid is only a permalink if readers can open it.
-            permalink: a.id == a.url.as_str(),
+            // The guid is only a permalink if readers can open it (an id differs from the
+            // link only in the case of its percent-escapes, the same URL).
+            permalink: same_id(&a.id, a.url.as_str()),
             value: clean(&a.id),
         }),
         pub_date: Some(rfc822(stored.published, meta.timezone)),

@@ -6,9 +6,11 @@ mod common;
 
 mod alerts;
 mod attack_corpus;
+mod bodies;
 mod crash_safety;
 mod daemon;
 mod faults;
+mod feed_source;
 mod fixture_server;
 mod gated_api;
 mod incremental;
