@@ -346,5 +346,6 @@ fn the_shipped_configs_commented_service_keys_are_valid_when_uncommented() {
     let c = parse_in(d.path(), &text).unwrap_or_else(|e| panic!("{e}"));
     assert!(c.settings.proxy.is_some() && c.settings.ca_file.is_some());
     assert_eq!(c.settings.alerts.unwrap().after_failures, 3);
-    assert_eq!(c.sources[0].retention.keep_days, Some(365));
+    let optimism = c.sources.iter().find(|s| s.id == "genprokuratura-optimism");
+    assert_eq!(optimism.unwrap().retention.keep_days, Some(365));
 }
