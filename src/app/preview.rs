@@ -126,7 +126,9 @@ pub async fn preview(
     }
     let page = fetch(fetcher, url, source).await?;
     if source.kind == SourceKind::Telegram {
-        return Ok(sorted(preview_telegram::report(&page.text, url, source, now)));
+        return Ok(sorted(preview_telegram::report(
+            &page.text, url, source, now,
+        )));
     }
     let mut api_error = None;
     if source.wordpress == WordPressMode::Auto

@@ -26,12 +26,12 @@ use crate::core::pick::Pick;
 use crate::core::retention::Retention;
 use crate::core::schedule::Schedule;
 
+mod feed;
 mod filter;
 mod gate;
-mod feed;
 mod kinds;
-mod ops;
 mod merged;
+mod ops;
 mod raw;
 mod service_dirs;
 mod settings;

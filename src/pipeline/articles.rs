@@ -138,7 +138,10 @@ async fn fetch_article(
     // every core and never delay the request timing the politeness rules depend on.
     let src = Arc::clone(shared_source);
     let (text, final_url, now) = (page.text, page.final_url, ctx.now);
-    let (listed_title, listed_date) = (c.listed_title.clone(), c.listed_date.clone());
+    // A feed entry's listing date is its `updated` (so an update changes the fingerprint);
+    // the entry itself supplies `published` first when the page shows no date.
+    let listed_date = c.listed_date.clone().filter(|_| c.feed.is_none());
+    let listed_title = c.listed_title.clone();
     let from_feed = c.feed.clone();
     let (normalized, misses) = tokio::task::spawn_blocking(move || {
         let listed = Listed {

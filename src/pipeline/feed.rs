@@ -100,6 +100,12 @@ pub(super) async fn prefer_advertised_feed(
         return;
     };
     match read_feed(ctx, &feed_url, state).await {
+        // A feed that lists none of this page's own articles is about something else (the
+        // whole site's news under a section page, say): the page's main list is the truth.
+        Ok(from_feed) if !from_feed.items.is_empty() && !shares_a_link(&from_feed, listing) => {
+            tracing::info!(%source, page = %page_url, feed = %feed_url,
+                "advertised feed lists none of the page's articles; article links from the HTML listing");
+        }
         Ok(from_feed) if !from_feed.items.is_empty() => {
             tracing::info!(%source, page = %page_url, feed = %feed_url, items = from_feed.items.len(),
                 "article links from the feed the listing page advertises");
@@ -110,6 +116,16 @@ pub(super) async fn prefer_advertised_feed(
         Err((_, e)) => tracing::info!(%source, page = %page_url, feed = %feed_url, error = %e,
             "advertised feed unusable; article links from the HTML listing"),
     }
+}
+
+/// Whether the feed lists at least one article the HTML listing shows (an empty HTML
+/// listing agrees with any feed: the feed is then the only source of links).
+fn shares_a_link(from_feed: &Listing, html: &Listing) -> bool {
+    html.items.is_empty()
+        || from_feed
+            .items
+            .iter()
+            .any(|f| html.items.iter().any(|h| h.url == f.url))
 }
 
 /// What the feed said about a listed link, if a feed listed it this run.

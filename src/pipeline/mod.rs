@@ -302,7 +302,7 @@ fn conclude(ctx: &RunCtx<'_>, state: RunState) -> RunReport {
     if report.found == 0 {
         // A listing that used to list articles and now lists none is a broken page or a
         // changed theme, not an empty news day: fail the source and leave its feeds alone.
-        let message = if ctx.source.kind == crate::config::SourceKind::Feed {
+        let message = if ctx.source.kind == SourceKind::Feed {
             "the feed listed no article of the site (an empty feed, or every entry on another \
              host: check listing_urls, site_url and allowed_hosts)"
         } else {

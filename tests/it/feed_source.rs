@@ -359,3 +359,74 @@ fn empty_feed_fails_the_source_and_says_why() {
     );
     assert!(!dir.path().join("feeds/wp-feed.json").exists());
 }
+
+/// A section page advertising a feed of other articles (the whole site's, say) keeps its
+/// own main list: the feed shares no link with the page, so it is not taken.
+#[test]
+fn regression_advertised_feed_listing_none_of_the_pages_articles_is_not_used() {
+    let server = FixtureServer::start(fixture_dir("wp-feed"));
+    server.set_file(
+        "category/news/feed/index.html",
+        r#"<?xml version="1.0" encoding="UTF-8"?><rss version="2.0"><channel>
+<title>Сайт</title><link>http://press.fixture/</link><description>Все новости</description>
+<item><title>Совсем другая новость</title><link>http://press.fixture/2025/10/01/drugaya/</link>
+<guid>http://press.fixture/2025/10/01/drugaya/</guid><pubDate>Wed, 01 Oct 2025 05:00:00 GMT</pubDate></item>
+</channel></rss>"#,
+    );
+    let dir = tempfile::tempdir().expect("temp dir");
+    let cfg = zero_config(&server, dir.path());
+    let log = refresh(&cfg);
+    assert!(
+        log.contains("advertised feed lists none of the page's articles"),
+        "{log}"
+    );
+    assert_eq!(hits(&server, |p| p == "/2025/10/01/drugaya/"), 0);
+    let mut urls: Vec<String> = items(dir.path(), "wp-feed")
+        .into_iter()
+        .map(|i| i.url)
+        .collect();
+    urls.sort();
+    assert_eq!(
+        urls,
+        vec![
+            format!("{}/2025/10/06/prokuratura-vernula-zarplatu/", server.base),
+            format!("{}/2025/10/07/onlajn-priem/", server.base),
+        ]
+    );
+}
+
+/// An entry updated after publication, whose page shows no date, is dated by the feed's
+/// `published`, not by its `updated` (which only makes a changed entry fetched again).
+#[test]
+fn regression_feed_entry_without_a_page_date_is_dated_published_not_updated() {
+    let server = FixtureServer::start(fixture_dir("wp-feed"));
+    server.set_file(
+        "category/news/feed/atom/index.html",
+        r#"<?xml version="1.0" encoding="UTF-8"?>
+<feed xmlns="http://www.w3.org/2005/Atom"><title>Новости</title><id>http://press.fixture/</id>
+<updated>2025-12-03T09:00:00+05:00</updated>
+<entry><title>Приём граждан без даты</title><id>http://press.fixture/2025/12/01/bez-daty/</id>
+<link href="http://press.fixture/2025/12/01/bez-daty/"/>
+<published>2025-12-01T10:00:00+05:00</published><updated>2025-12-03T09:00:00+05:00</updated>
+<summary>Коротко.</summary></entry></feed>"#,
+    );
+    server.set_file(
+        "2025/12/01/bez-daty/index.html",
+        "<html><head><title>Приём граждан без даты</title></head><body><main><article>\
+         <h1>Приём граждан без даты</h1><p>Прокурор области проведёт приём граждан по личным \
+         вопросам в здании прокуратуры. Запись ведётся по телефону канцелярии.</p><p>При себе \
+         необходимо иметь документ, удостоверяющий личность, и копии обращений.</p>\
+         </article></main></body></html>",
+    );
+    let dir = tempfile::tempdir().expect("temp dir");
+    let cfg = config(
+        &server,
+        dir.path(),
+        "/category/news/feed/\"]",
+        "/category/news/feed/atom/\"]",
+    );
+    refresh(&cfg);
+    let got = items(dir.path(), "wp-feed");
+    assert_eq!(got.len(), 1);
+    assert_eq!(got[0].published, "2025-12-01T10:00:00+05:00");
+}

@@ -644,7 +644,9 @@ fn shipped_govkz_example(base: &str) -> String {
         std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("config.toml"))
             .expect("read config.toml");
     let id = shipped.find("\nid = \"govkz\"").expect("the gov.kz source");
-    let start = shipped[..id].rfind("[[source]]").expect("its [[source]] line");
+    let start = shipped[..id]
+        .rfind("[[source]]")
+        .expect("its [[source]] line");
     let end = id + shipped[id..].find("\nkk = {").expect("the kk twin");
     let end = end + 1 + shipped[end + 1..].find('\n').unwrap_or(0);
     shipped[start..end].replace("https://www.gov.kz", base)
