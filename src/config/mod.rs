@@ -19,11 +19,13 @@ use std::time::Duration;
 use chrono_tz::Tz;
 use url::Url;
 
+use crate::core::lang::PageLang;
 use crate::core::pick::Pick;
 use crate::core::schedule::Schedule;
 
 mod kinds;
 mod raw;
+mod server;
 mod settings;
 mod source;
 mod span;
@@ -31,6 +33,7 @@ mod twins;
 mod values;
 
 pub use kinds::{JsonRules, SourceKind, WordPressMode};
+pub use server::ServerLimits;
 use raw::RawConfig;
 use span::Ctx;
 
@@ -113,6 +116,11 @@ pub struct Settings {
     pub max_retry_after: Duration,
     /// Extra attempts after a transient failure (connect, timeout, 429/502/503/504, cut body).
     pub retries: usize,
+    /// Language of the index page written to disk, and served when `Accept-Language`
+    /// names none of ours.
+    pub language: PageLang,
+    /// Limits of the daemon's HTTP server.
+    pub server: ServerLimits,
 }
 
 /// One `[[source]]`: a site to scrape into one feed.

@@ -34,6 +34,11 @@ pub(super) struct RawSettings {
     pub(super) min_delay_ms: Option<Spanned<i64>>,
     pub(super) max_retry_after_secs: Option<Spanned<i64>>,
     pub(super) retries: Option<Spanned<i64>>,
+    pub(super) language: Option<Spanned<String>>,
+    pub(super) http_header_timeout_secs: Option<Spanned<i64>>,
+    pub(super) http_idle_timeout_secs: Option<Spanned<i64>>,
+    pub(super) http_max_connections: Option<Spanned<i64>>,
+    pub(super) http_max_header_bytes: Option<Spanned<i64>>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -23,6 +23,7 @@ fn default_user_agent() -> String {
 
 impl Ctx<'_> {
     pub(super) fn settings(&self, raw: RawSettings) -> Result<Settings, ConfigError> {
+        let pages = self.pages_and_server(&raw)?;
         let database = self.path_setting(raw.database, "database", "pressfeed.db")?;
         let feeds_dir = self.path_setting(raw.feeds_dir, "feeds_dir", "feeds")?;
         let listen = self.listen(raw.listen)?;
@@ -92,6 +93,8 @@ impl Ctx<'_> {
             min_delay: Duration::from_millis(min_delay_ms.unsigned_abs()),
             max_retry_after,
             retries: usize::try_from(retries).unwrap_or(0),
+            language: pages.language,
+            server: pages.server,
         })
     }
 

@@ -8,6 +8,7 @@
 pub mod dates;
 pub mod decode;
 pub mod jsonpath;
+pub mod lang;
 pub mod model;
 pub mod pick;
 pub mod schedule;

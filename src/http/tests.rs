@@ -1,6 +1,8 @@
 //! The fetcher against small axum servers on 127.0.0.1: decoding, conditional GET, size caps,
 //! timeouts (on the paused clock), content types, redirects, per-host limits.
 
+use crate::config::ServerLimits;
+use crate::core::lang::PageLang;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -37,6 +39,8 @@ fn settings(request_timeout: Duration, max_body_bytes: u64) -> Settings {
         min_delay: Duration::ZERO,
         max_retry_after: Duration::from_secs(5),
         retries: 0,
+        language: PageLang::En,
+        server: ServerLimits::default(),
     }
 }
 

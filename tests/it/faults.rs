@@ -29,6 +29,8 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::get;
 use bytes::Bytes;
 use futures_util::StreamExt;
+use pressfeed::config::ServerLimits;
+use pressfeed::core::lang::PageLang;
 use pressfeed::config::Settings;
 use pressfeed::core::model::Validators;
 use pressfeed::http::{FetchError, Fetcher, Outcome, Page, RequestPolicy};
@@ -356,6 +358,8 @@ fn settings() -> Settings {
         min_delay: Duration::ZERO,
         max_retry_after: Duration::from_secs(5),
         retries: 2,
+        language: PageLang::En,
+        server: ServerLimits::default(),
     }
 }
 
