@@ -27,7 +27,6 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
-use url::Url;
 
 use super::exit::Exit;
 use super::lock::{LockError, SourceLock};
@@ -35,7 +34,7 @@ use super::metrics::Metrics;
 use super::serve::{self, AppState};
 use crate::config::{Config, ConfigError, Source};
 use crate::http::{FetchError, Fetcher};
-use crate::pipeline::{Pipeline, RunOptions, SharedStore};
+use crate::pipeline::{Pipeline, RunOptions, SharedStore, site, websub};
 use crate::store::Store;
 
 /// One configuration in force and its schedulers (which share its pipeline); replaced on
@@ -154,6 +153,8 @@ async fn start(config: Config) -> Result<(Service, Generation), Exit> {
     let server = tokio::spawn(serve::serve(listener, state, server_stop.clone()));
     tracing::info!(listen = %local, sources = config.sources.len(), "pressfeed listening on {local}");
     notify(sd_notify::NotifyState::Ready);
+    // the pages beside the feeds exist from the start, like the served ones
+    write_site(Arc::clone(&config), store.clone()).await;
     let watchdog = spawn_watchdog(store, server_stop.clone());
     let generation = start_generation(config, fetcher, &shared);
     let service = Service {
@@ -400,8 +401,9 @@ async fn scheduled_run(
                 tracing::info!(source = %source.id, "{}", report.summary());
             }
             if !report.changed_feeds.is_empty() {
-                ping_hubs(pipeline.fetcher(), &config, &source, &report.changed_feeds).await;
+                websub::ping_hubs(pipeline.fetcher(), &config.settings, &source, &report.changed_feeds).await;
             }
+            write_site(Arc::clone(&config), pipeline.store().clone()).await;
         }
         _ = shared.abort_runs.cancelled() => {
             tracing::warn!(source = %source.id, "run cancelled at shutdown");
@@ -409,20 +411,14 @@ async fn scheduled_run(
     }
 }
 
-/// WebSub publish pings for the feeds whose bytes changed.
-async fn ping_hubs(fetcher: &Fetcher, config: &Config, source: &Source, feeds: &[Url]) {
-    for hub in config.settings.hubs.iter().chain(&source.hubs) {
-        for feed in feeds {
-            match fetcher
-                .post_form(hub, &[("hub.mode", "publish"), ("hub.url", feed.as_str())])
-                .await
-            {
-                Ok(()) => tracing::debug!(source = %source.id, %hub, %feed, "WebSub hub notified"),
-                Err(e) => {
-                    tracing::warn!(source = %source.id, %hub, %feed, error = %e, "WebSub ping failed")
-                }
-            }
-        }
+/// Rewrites the index, OPML and stylesheet beside the feeds (the index shows the run that
+/// just ended), off the async threads; a failure is logged, the feeds are already written.
+async fn write_site(config: Arc<Config>, store: SharedStore) {
+    let written = tokio::task::spawn_blocking(move || site::write_site(&config, &store)).await;
+    match written {
+        Ok(Ok(_)) => {}
+        Ok(Err(e)) => tracing::warn!(error = %e, "cannot write the pages beside the feeds"),
+        Err(e) => tracing::warn!(error = %e, "page writing task failed"),
     }
 }
 

@@ -31,7 +31,9 @@ mod articles;
 mod feeds;
 mod report;
 mod selectors;
+pub mod site;
 mod walk;
+pub mod websub;
 
 pub use feeds::{RenderSourceError, feed_meta, render_source};
 pub use report::RunReport;

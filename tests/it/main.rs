@@ -16,5 +16,7 @@ mod properties;
 mod refresh;
 mod resource_bounds;
 mod serve;
+mod serve_limits;
 mod sources;
+mod timer_mode;
 mod zeroconf;
