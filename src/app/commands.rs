@@ -143,8 +143,8 @@ fn write_site(config: &Config, store: &SharedStore) -> Exit {
     }
 }
 
-/// The exit that says more: a failure beats success, and a source failure (what an admin
-/// acts on per source) is kept over a later runtime error only if nothing else failed.
+/// The first failure decides the exit code; a later one has already been reported on
+/// stderr.
 fn worse(a: Exit, b: Exit) -> Exit {
     if matches!(a, Exit::Ok) { b } else { a }
 }
@@ -177,8 +177,13 @@ pub(super) async fn refresh(
                 let report = pipeline.run(source, opts, progress).await;
                 drop(lock);
                 if !report.changed_feeds.is_empty() {
-                    websub::ping_hubs(pipeline.fetcher(), &config.settings, source, &report.changed_feeds)
-                        .await;
+                    websub::ping_hubs(
+                        pipeline.fetcher(),
+                        &config.settings,
+                        source,
+                        &report.changed_feeds,
+                    )
+                    .await;
                 }
                 if let Some(b) = bar {
                     b.finish_and_clear();

@@ -33,8 +33,8 @@ mod twins;
 mod values;
 
 pub use kinds::{JsonRules, SourceKind, WordPressMode};
-pub use server::ServerLimits;
 use raw::RawConfig;
+pub use server::ServerLimits;
 use span::Ctx;
 
 /// A configuration error; `Display` is the whole message an admin sees, e.g.

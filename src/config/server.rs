@@ -65,11 +65,33 @@ impl Ctx<'_> {
             int(v, key, default as u64, min, max).map(|n| usize::try_from(n).unwrap_or(default))
         };
         let server = ServerLimits {
-            header_timeout: secs(&raw.http_header_timeout_secs, "http_header_timeout_secs", d.header_timeout, 300)?,
-            idle_timeout: secs(&raw.http_idle_timeout_secs, "http_idle_timeout_secs", d.idle_timeout, 3600)?,
-            max_connections: size(&raw.http_max_connections, "http_max_connections", d.max_connections, 1, 65_536)?,
+            header_timeout: secs(
+                &raw.http_header_timeout_secs,
+                "http_header_timeout_secs",
+                d.header_timeout,
+                300,
+            )?,
+            idle_timeout: secs(
+                &raw.http_idle_timeout_secs,
+                "http_idle_timeout_secs",
+                d.idle_timeout,
+                3600,
+            )?,
+            max_connections: size(
+                &raw.http_max_connections,
+                "http_max_connections",
+                d.max_connections,
+                1,
+                65_536,
+            )?,
             // hyper's read buffer cannot be smaller than 8 KiB
-            max_header_bytes: size(&raw.http_max_header_bytes, "http_max_header_bytes", d.max_header_bytes, 8192, 1 << 20)?,
+            max_header_bytes: size(
+                &raw.http_max_header_bytes,
+                "http_max_header_bytes",
+                d.max_header_bytes,
+                8192,
+                1 << 20,
+            )?,
             max_body_bytes: d.max_body_bytes,
         };
         Ok(Pages {
@@ -103,11 +125,15 @@ mod tests {
     use crate::config::Config;
     use crate::core::lang::PageLang;
 
-    const SOURCE: &str = "[[source]]\nid = \"a\"\ntitle = \"A\"\nlisting_urls = [\"https://a.example/\"]\n";
+    const SOURCE: &str =
+        "[[source]]\nid = \"a\"\ntitle = \"A\"\nlisting_urls = [\"https://a.example/\"]\n";
 
     fn parse(settings: &str) -> Result<Config, String> {
-        Config::parse(&format!("[settings]\n{settings}\n{SOURCE}"), Path::new("c.toml"))
-            .map_err(|e| e.to_string())
+        Config::parse(
+            &format!("[settings]\n{settings}\n{SOURCE}"),
+            Path::new("c.toml"),
+        )
+        .map_err(|e| e.to_string())
     }
 
     #[test]

@@ -86,7 +86,12 @@ fn qvalue(s: &str) -> Option<u16> {
         _ => return None,
     };
     let mut thousandths = 0u16;
-    for (i, b) in frac.bytes().chain(std::iter::repeat(b'0')).take(3).enumerate() {
+    for (i, b) in frac
+        .bytes()
+        .chain(std::iter::repeat(b'0'))
+        .take(3)
+        .enumerate()
+    {
         thousandths += u16::from(b - b'0') * [100, 10, 1][i];
     }
     if whole == 1000 && thousandths > 0 {

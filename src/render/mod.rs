@@ -95,10 +95,7 @@ pub enum RenderError {
         source: std::io::Error,
     },
     #[error("render: template {what}: {message}")]
-    Template {
-        what: &'static str,
-        message: String,
-    },
+    Template { what: &'static str, message: String },
 }
 
 /// Which files of a feed were rewritten.

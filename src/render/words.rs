@@ -84,7 +84,12 @@ static RU: Words = Words {
     latest: "Последние записи",
     no_items: "Записей пока нет.",
     site: "Сайт",
-    sources: |n| format!("{n} {}", ru_plural(n, "источник", "источника", "источников")),
+    sources: |n| {
+        format!(
+            "{n} {}",
+            ru_plural(n, "источник", "источника", "источников")
+        )
+    },
     failing: |n| format!("с ошибками: {n}"),
 };
 

@@ -5,6 +5,7 @@
 mod common;
 
 mod attack_corpus;
+mod browser;
 mod crash_safety;
 mod daemon;
 mod faults;

@@ -710,20 +710,35 @@ async fn real_listener_and_graceful_shutdown() {
 async fn index_speaks_the_readers_language() {
     let f = Fixture::new(&[SOURCE_A, SOURCE_B]);
     for (accept, lang, words) in [
-        ("ru-RU,ru;q=0.9,en;q=0.8", "ru", ["Источник", "Последнее обновление", "2 источника"]),
+        (
+            "ru-RU,ru;q=0.9,en;q=0.8",
+            "ru",
+            ["Источник", "Последнее обновление", "2 источника"],
+        ),
         ("kk", "kk", ["Дереккөз", "Соңғы жаңарту", "2 дереккөз"]),
         ("en-GB", "en", ["Source", "Last refresh", "2 sources"]),
         // q-values, not order, decide
-        ("en;q=0.3, kk;q=0.9, ru;q=0.5", "kk", ["Дереккөз", "Соңғы жаңарту", "2 дереккөз"]),
+        (
+            "en;q=0.3, kk;q=0.9, ru;q=0.5",
+            "kk",
+            ["Дереккөз", "Соңғы жаңарту", "2 дереккөз"],
+        ),
         // none of ours: the configured default (English unless `language` says otherwise)
-        ("de, fr;q=0.5", "en", ["Source", "Last refresh", "2 sources"]),
+        (
+            "de, fr;q=0.5",
+            "en",
+            ["Source", "Last refresh", "2 sources"],
+        ),
     ] {
         let r = f.get("/", &[("accept-language", accept)]).await;
         assert_eq!(r.status, StatusCode::OK);
         assert_eq!(r.header("content-language"), lang, "{accept}");
         assert_eq!(r.header("vary"), "Accept-Language");
         let html = r.text();
-        assert!(html.contains(&format!("<html lang=\"{lang}\">")), "{accept}");
+        assert!(
+            html.contains(&format!("<html lang=\"{lang}\">")),
+            "{accept}"
+        );
         for w in words {
             assert!(html.contains(w), "{accept}: {w}\n{html}");
         }
@@ -763,8 +778,13 @@ async fn browsers_get_feeds_as_xml_so_the_stylesheet_applies() {
         ("a.rss", "application/rss+xml; charset=utf-8"),
         ("a.atom", "application/atom+xml; charset=utf-8"),
     ] {
-        let page = f.get(&format!("/feeds/{file}"), &[("accept", browser)]).await;
-        assert_eq!(page.header("content-type"), "application/xml; charset=utf-8");
+        let page = f
+            .get(&format!("/feeds/{file}"), &[("accept", browser)])
+            .await;
+        assert_eq!(
+            page.header("content-type"),
+            "application/xml; charset=utf-8"
+        );
         let reader = f.get(&format!("/feeds/{file}"), &[("accept", "*/*")]).await;
         assert_eq!(reader.header("content-type"), reader_type);
         assert_eq!(page.body, reader.body, "same bytes either way");

@@ -77,12 +77,19 @@ impl Server {
     /// A whole request on a new connection; the whole answer, up to the server's close.
     async fn get(&self, path: &str) -> String {
         let mut c = TcpStream::connect(self.addr).await.expect("connect");
-        answer(&mut c, &format!("GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")).await
+        answer(
+            &mut c,
+            &format!("GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"),
+        )
+        .await
     }
 
     async fn stop(self) {
         self.stop.cancel();
-        self.task.await.expect("server task").expect("server result");
+        self.task
+            .await
+            .expect("server task")
+            .expect("server result");
     }
 }
 
@@ -145,7 +152,10 @@ async fn readers_are_served_while_slow_clients_are_held() {
     }
     let page = server.get("/metrics").await;
     assert!(page.starts_with("HTTP/1.1 200"), "{page}");
-    assert!(start.elapsed() < HEADER_TIMEOUT, "answered only after the slow ones were dropped");
+    assert!(
+        start.elapsed() < HEADER_TIMEOUT,
+        "answered only after the slow ones were dropped"
+    );
     for c in &mut slow {
         assert!(held_open(c), "a slow client was dropped early");
     }
@@ -179,7 +189,10 @@ async fn connections_past_the_cap_wait_in_the_backlog_until_one_ends() {
     fourth.read_to_end(&mut out).await.expect("read");
     let out = String::from_utf8_lossy(&out);
     assert!(out.starts_with("HTTP/1.1 200"), "{out}");
-    assert!(start.elapsed() < HEADER_TIMEOUT, "served only when the others timed out");
+    assert!(
+        start.elapsed() < HEADER_TIMEOUT,
+        "served only when the others timed out"
+    );
     server.stop().await;
 }
 

@@ -50,7 +50,10 @@ fn refresh_writes_index_opml_and_stylesheet_beside_the_feeds() {
     let feeds = dir.path().join("feeds");
 
     let index = std::fs::read_to_string(feeds.join("index.html")).expect("index.html");
-    assert!(index.starts_with("<!DOCTYPE html>\n<html lang=\"kk\">"), "{index}");
+    assert!(
+        index.starts_with("<!DOCTYPE html>\n<html lang=\"kk\">"),
+        "{index}"
+    );
     assert!(index.contains("Оптимизм — Генпрокуратура"));
     assert!(index.contains("<a href=\"http://127.0.0.1:8080/feeds/wp.rss\">RSS</a>"));
     assert!(index.contains("<a href=\"feeds.opml\">OPML</a>"), "{index}");
@@ -105,7 +108,11 @@ fn refresh_and_render_ping_hubs_only_when_feed_bytes_change() {
         })
         .collect();
     feeds.sort_unstable();
-    assert_eq!(feeds, ["wp.atom", "wp.json", "wp.rss"], "one ping per new feed");
+    assert_eq!(
+        feeds,
+        ["wp.atom", "wp.json", "wp.rss"],
+        "one ping per new feed"
+    );
 
     // nothing new on the site: same bytes, no ping
     run(&cfg, "refresh");

@@ -263,10 +263,23 @@ mod tests {
     fn browsers_are_told_apart_from_feed_readers() {
         let cases: &[(&[&str], bool)] = &[
             // Chromium and Firefox navigations
-            (&["text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,*/*;q=0.8"], true),
-            (&["text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"], true),
+            (
+                &[
+                    "text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,*/*;q=0.8",
+                ],
+                true,
+            ),
+            (
+                &["text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"],
+                true,
+            ),
             // readers
-            (&["application/rss+xml, application/rdf+xml;q=0.8, application/atom+xml;q=0.6, application/xml;q=0.4, text/xml;q=0.4, text/html;q=0.2"], false),
+            (
+                &[
+                    "application/rss+xml, application/rdf+xml;q=0.8, application/atom+xml;q=0.6, application/xml;q=0.4, text/xml;q=0.4, text/html;q=0.2",
+                ],
+                false,
+            ),
             (&["*/*"], false),
             (&[], false),
             (&["application/atom+xml", "text/html"], false),

@@ -19,8 +19,8 @@ use axum::Router;
 use axum::body::Body;
 use axum::extract::{Path, Request, State};
 use axum::http::header::{
-    ACCEPT_LANGUAGE, CACHE_CONTROL, CONNECTION, CONTENT_ENCODING, CONTENT_LANGUAGE, CONTENT_TYPE, ETAG,
-    IF_NONE_MATCH, LAST_MODIFIED, VARY,
+    ACCEPT_LANGUAGE, CACHE_CONTROL, CONNECTION, CONTENT_ENCODING, CONTENT_LANGUAGE, CONTENT_TYPE,
+    ETAG, IF_NONE_MATCH, LAST_MODIFIED, VARY,
 };
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::middleware::{self, Next};
@@ -34,8 +34,8 @@ use files::{BROWSER_XML, CachedFile, Encoding, FileKey, content_type, negotiate,
 
 use crate::app::metrics::Metrics;
 use crate::config::{Config, Source};
-use crate::pipeline::SharedStore;
 use crate::core::lang::PageLang;
+use crate::pipeline::SharedStore;
 use crate::pipeline::site;
 use crate::render::{self, index_page};
 use crate::store::{SourceState, Store};
@@ -356,8 +356,7 @@ async fn index(State(st): State<St>, headers: HeaderMap) -> Response {
     let store = Arc::clone(&st.store);
     let entries = {
         let config = Arc::clone(&config);
-        tokio::task::spawn_blocking(move || site::index_entries(&config, &lock_store(&store)))
-            .await
+        tokio::task::spawn_blocking(move || site::index_entries(&config, &lock_store(&store))).await
     };
     let opml_url = config
         .settings
@@ -371,7 +370,10 @@ async fn index(State(st): State<St>, headers: HeaderMap) -> Response {
     match page {
         Ok(page) => (
             [
-                (CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8")),
+                (
+                    CONTENT_TYPE,
+                    HeaderValue::from_static("text/html; charset=utf-8"),
+                ),
                 (CACHE_CONTROL, HeaderValue::from_static("no-cache")),
                 (VARY, HeaderValue::from_static("Accept-Language")),
                 (CONTENT_LANGUAGE, HeaderValue::from_static(lang.tag())),
@@ -386,9 +388,7 @@ async fn index(State(st): State<St>, headers: HeaderMap) -> Response {
 /// The page language for this request: the reader's `Accept-Language`, else the
 /// configured one.
 fn page_lang(headers: &HeaderMap, config: &Config) -> PageLang {
-    let header = headers
-        .get(ACCEPT_LANGUAGE)
-        .and_then(|v| v.to_str().ok());
+    let header = headers.get(ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok());
     PageLang::negotiate(header, config.settings.language)
 }
 
@@ -399,8 +399,14 @@ async fn feed_stylesheet(State(st): State<St>, headers: HeaderMap) -> Response {
     match render::stylesheet(lang) {
         Ok(xsl) => (
             [
-                (CONTENT_TYPE, HeaderValue::from_static(render::stylesheet::CONTENT_TYPE)),
-                (CACHE_CONTROL, HeaderValue::from_static("public, max-age=3600")),
+                (
+                    CONTENT_TYPE,
+                    HeaderValue::from_static(render::stylesheet::CONTENT_TYPE),
+                ),
+                (
+                    CACHE_CONTROL,
+                    HeaderValue::from_static("public, max-age=3600"),
+                ),
                 (VARY, HeaderValue::from_static("Accept-Language")),
                 (CONTENT_LANGUAGE, HeaderValue::from_static(lang.tag())),
             ],
