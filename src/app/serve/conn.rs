@@ -4,9 +4,9 @@
 //!   timeout. The clock starts when hyper waits for a request head, so it bounds both a
 //!   client that trickles header lines and the wait for the next request on a kept-alive
 //!   connection.
-//! - **Idle timeout** (`http_idle_timeout_secs`): a read or write that makes no progress
-//!   for this long fails the connection: a client that stops reading a response, or an
-//!   HTTP/2 connection nobody uses.
+//! - **Idle timeout** (`http_idle_timeout_secs`): a connection on which no byte moves
+//!   either way for this long fails (`idle`): a client that stops reading a response, or
+//!   an HTTP/2 connection nobody uses. A slow reader whose bytes keep flowing is not cut.
 //! - **Connection cap** (`http_max_connections`): a permit is taken *before* `accept`, so
 //!   connections past the cap wait in the kernel's listen backlog (they are not refused)
 //!   and are accepted, in order, as soon as a served one ends. Readers queue rather than
@@ -24,9 +24,9 @@ use hyper_util::server::graceful::GracefulShutdown;
 use hyper_util::service::TowerToHyperService;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::Semaphore;
-use tokio_io_timeout::TimeoutStream;
 use tokio_util::sync::CancellationToken;
 
+use super::idle::IdleTimeout;
 use crate::config::ServerLimits;
 
 /// HTTP/2 streams one client may have open at once; a feed reader needs a handful.
@@ -66,7 +66,7 @@ pub(super) async fn serve(
                 continue;
             }
         };
-        let io = TokioIo::new(Box::pin(tune(tcp, limits.idle_timeout)));
+        let io = TokioIo::new(tune(tcp, limits.idle_timeout));
         // the router takes hyper's body as it is: no request is read into memory
         let service = TowerToHyperService::new(app.clone());
         let conn = builder.serve_connection(io, service).into_owned();
@@ -102,7 +102,7 @@ fn builder(limits: &ServerLimits) -> auto::Builder<TokioExecutor> {
 }
 
 /// Socket options of an accepted connection, and its idle timeout.
-fn tune(tcp: TcpStream, idle: Duration) -> TimeoutStream<TcpStream> {
+fn tune(tcp: TcpStream, idle: Duration) -> IdleTimeout<TcpStream> {
     // responses are written whole; waiting for more data would only add latency
     if let Err(e) = tcp.set_nodelay(true) {
         tracing::debug!(error = %e, "cannot set TCP_NODELAY");
@@ -112,8 +112,5 @@ fn tune(tcp: TcpStream, idle: Duration) -> TimeoutStream<TcpStream> {
     if let Err(e) = socket2::SockRef::from(&tcp).set_send_buffer_size(1 << 20) {
         tracing::debug!(error = %e, "cannot set SO_SNDBUF");
     }
-    let mut io = TimeoutStream::new(tcp);
-    io.set_read_timeout(Some(idle));
-    io.set_write_timeout(Some(idle));
-    io
+    IdleTimeout::new(tcp, idle)
 }

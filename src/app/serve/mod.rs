@@ -42,6 +42,7 @@ use crate::store::{SourceState, Store};
 
 mod conn;
 mod files;
+mod idle;
 
 /// What the server needs; cloned into the router.
 #[derive(Clone, Debug)]
