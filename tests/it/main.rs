@@ -5,7 +5,6 @@
 mod common;
 
 mod attack_corpus;
-mod browser;
 mod crash_safety;
 mod daemon;
 mod faults;

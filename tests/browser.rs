@@ -4,6 +4,16 @@
 //! elements only the stylesheet creates; the raw XML view has none of them.
 //!
 //! `.ci/run` installs `chromium`; without it these tests fail, they do not skip.
+//!
+//! A test binary of its own, unlike the scenarios in `tests/it/`: cargo runs test binaries
+//! one after another, so a browser's start-up burst (many processes, both cores) never
+//! overlaps the `it` tests that time their requests (the politeness spacing checks failed
+//! next to it, even at `nice 19`).
+
+// the shared fixture server and helpers of `tests/it`; this binary uses a few of them
+#[allow(dead_code)]
+#[path = "it/common/mod.rs"]
+mod common;
 
 use std::path::Path;
 use std::process::Command;
@@ -15,7 +25,7 @@ use pressfeed::config::Config;
 use pressfeed::store::Store;
 use tokio_util::sync::CancellationToken;
 
-use crate::common::{FixtureServer, fixture_dir, pressfeed};
+use common::{FixtureServer, fixture_dir, pressfeed};
 
 /// One chromium at a time, at the lowest CPU priority: a browser start takes both cores of
 /// a small machine for seconds, and other tests of this binary time their requests.
