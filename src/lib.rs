@@ -10,11 +10,13 @@
 //!
 //! ```text
 //!  app                         cli, commands, daemon, serve, preview, lock, metrics, exits
-//!  pipeline                    one run of one source: listing walk, articles, API walks
+//!  pipeline                    one run of one source: listing walk, articles, API walks;
+//!                              the pages beside the feeds, WebSub pings
 //!  sources                     JSON APIs, WordPress REST, sitemaps, Telegram channels
 //!  http · extract · normalize  fetching · HTML → raw article · raw → clean article
 //!  config                      TOML → validated Config
-//!  store · render              SQLite · RSS, Atom, JSON Feed, OPML, index page
+//!  store · render              SQLite · RSS, Atom, JSON Feed, OPML, index page, feed
+//!                              stylesheet (askama templates in templates/)
 //!  core                        model values, text, dates, decode, selectors, JSON paths,
 //!                              URL canonicalization, cron schedules
 //! ```

@@ -12,7 +12,9 @@ use super::lock::{LockError, SourceLock};
 use super::merged::{merged_with_any, render_and_print, render_merged_of};
 use crate::config::{Config, Source};
 use crate::http::Fetcher;
-use crate::pipeline::{Pipeline, Progress, RunOptions, RunReport, SharedStore, render_source};
+use crate::pipeline::{
+    Pipeline, Progress, RunOptions, RunReport, SharedStore, render_source, site, websub,
+};
 use crate::store::Store;
 
 /// `check`: the configuration loaded and validated (the caller did that).
@@ -100,7 +102,8 @@ fn selected<'c>(config: &'c Config, ids: &[String]) -> Result<Vec<&'c Source>, E
     })
 }
 
-/// `render`: rewrite the feed files from the store without touching the network.
+/// `render`: rewrite the feed files and the pages beside them from the store, pinging the
+/// WebSub hubs of the feeds whose bytes changed (the only network use).
 pub(super) fn render(config: &Config, ids: &[String]) -> Exit {
     let (selected, store) = match selected(config, ids).and_then(|s| Ok((s, open_store(config)?))) {
         Ok(pair) => pair,
@@ -109,6 +112,7 @@ pub(super) fn render(config: &Config, ids: &[String]) -> Exit {
     let mut exit = Exit::Ok;
     let ids: Vec<&str> = selected.iter().map(|s| s.id.as_str()).collect();
     let merged = merged_with_any(config, &ids);
+    let mut changed = Vec::new();
     for source in selected {
         // Same lock as refresh and the daemon: a render must not interleave with a run.
         let _lock = match SourceLock::acquire(&config.settings.database, &source.id) {
@@ -120,17 +124,66 @@ pub(super) fn render(config: &Config, ids: &[String]) -> Exit {
             }
         };
         match render_source(source, &config.settings, &store, chrono::Utc::now()) {
-            Ok(changed) => println!("{}: {} feed file(s) rewritten", source.id, changed.len()),
+            Ok(feeds) => {
+                println!("{}: {} feed file(s) rewritten", source.id, feeds.len());
+                if !feeds.is_empty() && websub::has_hubs(&config.settings, source) {
+                    changed.push((source, feeds));
+                }
+            }
             Err(e) => {
                 eprintln!("pressfeed: {}: {e}", source.id);
                 exit = Exit::SourceFailed;
             }
         }
     }
-    if !render_and_print(&merged, config, &store) {
+    let (merged_ok, merged_changed) = render_and_print(&merged, config, &store);
+    if !merged_ok {
         exit = Exit::SourceFailed;
     }
-    exit
+    if !changed.is_empty() || (!merged_changed.is_empty() && !config.settings.hubs.is_empty()) {
+        let pinged = block_on(async {
+            let fetcher = match Fetcher::new(&config.settings) {
+                Ok(f) => f,
+                Err(e) => {
+                    eprintln!("pressfeed: cannot ping WebSub hubs: {e}");
+                    return Exit::Runtime;
+                }
+            };
+            for (source, feeds) in &changed {
+                websub::ping_hubs(&fetcher, &config.settings, source, feeds).await;
+            }
+            let hubs: Vec<&Url> = config.settings.hubs.iter().collect();
+            for (id, feeds) in &merged_changed {
+                websub::ping(&fetcher, &hubs, id, feeds).await;
+            }
+            Exit::Ok
+        });
+        exit = worse(exit, pinged);
+    }
+    worse(exit, write_site(config, &store))
+}
+
+/// Writes the index, OPML and stylesheet into `feeds_dir` after a command changed the store
+/// or the feeds; a plain web server then serves what the daemon would.
+fn write_site(config: &Config, store: &SharedStore) -> Exit {
+    match site::write_site(config, store) {
+        Ok(written) => {
+            if !written.is_empty() {
+                println!("{} page(s) beside the feeds rewritten", written.len());
+            }
+            Exit::Ok
+        }
+        Err(e) => {
+            eprintln!("pressfeed: {e}");
+            Exit::Runtime
+        }
+    }
+}
+
+/// The first failure decides the exit code; a later one has already been reported on
+/// stderr.
+fn worse(a: Exit, b: Exit) -> Exit {
+    if matches!(a, Exit::Ok) { b } else { a }
 }
 
 /// `refresh`: run each selected source once, one after another, each under its lock.
@@ -161,6 +214,15 @@ pub(super) async fn refresh(
             Ok(lock) => {
                 let report = pipeline.run(source, opts, progress).await;
                 drop(lock);
+                if !report.changed_feeds.is_empty() {
+                    websub::ping_hubs(
+                        pipeline.fetcher(),
+                        &config.settings,
+                        source,
+                        &report.changed_feeds,
+                    )
+                    .await;
+                }
                 if let Some(b) = bar {
                     b.finish_and_clear();
                 }
@@ -185,16 +247,21 @@ pub(super) async fn refresh(
         reports.push(report);
     }
     let ids: Vec<String> = reports.iter().map(|r| r.source.clone()).collect();
-    let merged_ok = render_merged_of(config, ids, pipeline.store()).await;
+    let (merged_ok, merged_changed) = render_merged_of(config, ids, pipeline.store()).await;
+    let hubs: Vec<&Url> = config.settings.hubs.iter().collect();
+    for (id, feeds) in &merged_changed {
+        websub::ping(pipeline.fetcher(), &hubs, id, feeds).await;
+    }
     if let Some(n) = notifier {
         n.drain(config.settings.shutdown_grace).await;
     }
     let article_failures = strict && reports.iter().any(|r| !r.failed.is_empty());
-    if reports.iter().any(RunReport::failed_entirely) || article_failures || !merged_ok {
+    let exit = if reports.iter().any(RunReport::failed_entirely) || article_failures || !merged_ok {
         Exit::SourceFailed
     } else {
         Exit::Ok
-    }
+    };
+    worse(exit, write_site(config, pipeline.store()))
 }
 
 /// A spinner counting a source's articles, for an interactive `refresh`.

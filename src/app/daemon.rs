@@ -32,7 +32,6 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
-use url::Url;
 
 use super::alerts::Notifier;
 use super::catch_up;
@@ -44,7 +43,7 @@ use super::metrics::Metrics;
 use super::serve::{self, AppState};
 use crate::config::{Config, ConfigError, Source};
 use crate::http::{FetchError, Fetcher};
-use crate::pipeline::{Pipeline, RunOptions, SharedStore};
+use crate::pipeline::{Pipeline, RunOptions, SharedStore, site, websub};
 use crate::store::Store;
 
 /// One configuration in force and its schedulers (which share its pipeline); replaced on
@@ -172,6 +171,8 @@ async fn start(config: Config) -> Result<(Service, Generation), Exit> {
     ]) {
         tracing::warn!(error = %e, "sd_notify failed");
     }
+    // the pages beside the feeds exist from the start, like the served ones
+    write_site(Arc::clone(&config), store.clone()).await;
     let watchdog = spawn_watchdog(store, server_stop.clone());
     let generation = start_generation(config, fetcher, &shared);
     let service = Service {
@@ -484,10 +485,10 @@ async fn scheduled_run(
                 }
             }
             if !report.changed_feeds.is_empty() {
-                let hubs: Vec<&Url> = config.settings.hubs.iter().chain(&source.hubs).collect();
-                ping_hubs(pipeline.fetcher(), &hubs, &source.id, &report.changed_feeds).await;
+                websub::ping_hubs(pipeline.fetcher(), &config.settings, &source, &report.changed_feeds).await;
                 render_merged(&config, &pipeline, &shared, &[source.id.as_str()]).await;
             }
+            write_site(Arc::clone(&config), pipeline.store().clone()).await;
             notify(sd_notify::NotifyState::Status(&status_line(&config, &shared.store).await));
         }
         _ = shared.abort_runs.cancelled() => {
@@ -524,7 +525,7 @@ async fn render_merged(config: &Arc<Config>, pipeline: &Pipeline, shared: &Share
             Ok(changed) if !changed.is_empty() => {
                 tracing::info!(feed = %feed.id, files = changed.len(), "merged feed rewritten");
                 let hubs: Vec<&Url> = config.settings.hubs.iter().collect();
-                ping_hubs(pipeline.fetcher(), &hubs, &feed.id, &changed).await;
+                websub::ping(pipeline.fetcher(), &hubs, &feed.id, &changed).await;
             }
             Ok(_) => {}
             Err(e) => tracing::warn!(feed = %feed.id, error = %e, "merged feed not rendered"),
@@ -532,20 +533,14 @@ async fn render_merged(config: &Arc<Config>, pipeline: &Pipeline, shared: &Share
     }
 }
 
-/// WebSub publish pings for the feeds of `id` whose bytes changed.
-async fn ping_hubs(fetcher: &Fetcher, hubs: &[&Url], id: &str, feeds: &[Url]) {
-    for hub in hubs {
-        for feed in feeds {
-            match fetcher
-                .post_form(hub, &[("hub.mode", "publish"), ("hub.url", feed.as_str())])
-                .await
-            {
-                Ok(()) => tracing::debug!(source = %id, %hub, %feed, "WebSub hub notified"),
-                Err(e) => {
-                    tracing::warn!(source = %id, %hub, %feed, error = %e, "WebSub ping failed")
-                }
-            }
-        }
+/// Rewrites the index, OPML and stylesheet beside the feeds (the index shows the run that
+/// just ended), off the async threads; a failure is logged, the feeds are already written.
+async fn write_site(config: Arc<Config>, store: SharedStore) {
+    let written = tokio::task::spawn_blocking(move || site::write_site(&config, &store)).await;
+    match written {
+        Ok(Ok(_)) => {}
+        Ok(Err(e)) => tracing::warn!(error = %e, "cannot write the pages beside the feeds"),
+        Err(e) => tracing::warn!(error = %e, "page writing task failed"),
     }
 }
 

@@ -33,28 +33,36 @@ pub(super) fn render_locked(
     render_merged(feed, config, store, Utc::now()).map_err(|e| format!("{}: {e}", feed.id))
 }
 
+/// The rewritten files of each merged feed that changed, for the WebSub pings.
+pub(super) type Changed = Vec<(String, Vec<Url>)>;
+
 /// Renders `feeds` one after another, printing a line per feed as `render` does for sources;
-/// false when any failed (each failure is printed on stderr).
+/// false when any failed (each failure is printed on stderr), with the files that changed.
 pub(super) fn render_and_print(
     feeds: &[&MergedFeed],
     config: &Config,
     store: &SharedStore,
-) -> bool {
-    let mut ok = true;
+) -> (bool, Changed) {
+    let (mut ok, mut all) = (true, Vec::new());
     for feed in feeds {
         match render_locked(feed, config, store) {
-            Ok(changed) => println!(
-                "{} (merged): {} feed file(s) rewritten",
-                feed.id,
-                changed.len()
-            ),
+            Ok(changed) => {
+                println!(
+                    "{} (merged): {} feed file(s) rewritten",
+                    feed.id,
+                    changed.len()
+                );
+                if !changed.is_empty() {
+                    all.push((feed.id.clone(), changed));
+                }
+            }
             Err(e) => {
                 eprintln!("pressfeed: {e}");
                 ok = false;
             }
         }
     }
-    ok
+    (ok, all)
 }
 
 /// [`render_and_print`] for the merged feeds with a member among `ids`, off the async
@@ -63,7 +71,7 @@ pub(super) async fn render_merged_of(
     config: &Config,
     ids: Vec<String>,
     store: &SharedStore,
-) -> bool {
+) -> (bool, Changed) {
     let config = config.clone();
     let store = store.clone();
     tokio::task::spawn_blocking(move || {
@@ -73,6 +81,6 @@ pub(super) async fn render_merged_of(
     .await
     .unwrap_or_else(|e| {
         eprintln!("pressfeed: merged feeds: {e}");
-        false
+        (false, Vec::new())
     })
 }

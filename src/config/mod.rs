@@ -22,6 +22,7 @@ use chrono_tz::Tz;
 use url::Url;
 
 use crate::core::filter::ItemFilter;
+use crate::core::lang::PageLang;
 use crate::core::pick::Pick;
 use crate::core::retention::Retention;
 use crate::core::schedule::Schedule;
@@ -34,6 +35,7 @@ mod merged;
 mod ops;
 mod raw;
 mod service_dirs;
+mod server;
 mod settings;
 mod source;
 mod span;
@@ -46,6 +48,7 @@ pub use kinds::{JsonRules, SourceKind, WordPressMode};
 pub use ops::{Alerts, CaFile};
 use raw::RawConfig;
 pub use service_dirs::ServiceDirs;
+pub use server::ServerLimits;
 use span::Ctx;
 pub use telegram::telegram_channel;
 
@@ -158,6 +161,11 @@ pub struct Settings {
     pub ca_file: Option<CaFile>,
     /// `[settings.alerts]`: a webhook told when sources fail, recover or drift.
     pub alerts: Option<Alerts>,
+    /// Language of the index page written to disk, and served when `Accept-Language`
+    /// names none of ours.
+    pub language: PageLang,
+    /// Limits of the daemon's HTTP server.
+    pub server: ServerLimits,
 }
 
 /// One `[[source]]`: a site to scrape into one feed.

@@ -38,6 +38,11 @@ pub(super) struct RawSettings {
     pub(super) proxy: Option<Spanned<String>>,
     pub(super) ca_file: Option<Spanned<String>>,
     pub(super) alerts: Option<Spanned<RawAlerts>>,
+    pub(super) language: Option<Spanned<String>>,
+    pub(super) http_header_timeout_secs: Option<Spanned<i64>>,
+    pub(super) http_idle_timeout_secs: Option<Spanned<i64>>,
+    pub(super) http_max_connections: Option<Spanned<i64>>,
+    pub(super) http_max_header_bytes: Option<Spanned<i64>>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -22,6 +22,7 @@ pub(super) fn default_user_agent() -> String {
 
 impl Ctx<'_> {
     pub(super) fn settings(&self, raw: RawSettings) -> Result<Settings, ConfigError> {
+        let pages = self.pages_and_server(&raw)?;
         let dirs = self.dirs;
         let database = self.path_setting(raw.database, "database", "pressfeed.db", dirs.state())?;
         let feeds_dir = self.path_setting(raw.feeds_dir, "feeds_dir", "feeds", dirs.cache())?;
@@ -98,6 +99,8 @@ impl Ctx<'_> {
             proxy,
             ca_file,
             alerts,
+            language: pages.language,
+            server: pages.server,
         })
     }
 

@@ -293,7 +293,8 @@ fn unknown_keys() {
              \"request_timeout_secs\", \"max_body_bytes\", \"per_host_concurrency\", \
              \"listen\", \"shutdown_grace_secs\", \"schedule_jitter_secs\", \"hubs\", \
              \"respect_robots\", \"min_delay_ms\", \"max_retry_after_secs\", \"retries\", \
-             \"proxy\", \"ca_file\", \"alerts\""
+             \"proxy\", \"ca_file\", \"alerts\", \"language\", \"http_header_timeout_secs\", \"http_idle_timeout_secs\", \
+             \"http_max_connections\", \"http_max_header_bytes\""
         )
     );
 

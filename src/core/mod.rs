@@ -10,6 +10,7 @@ pub mod dates;
 pub mod decode;
 pub mod filter;
 pub mod jsonpath;
+pub mod lang;
 pub mod model;
 pub mod pick;
 pub mod retention;

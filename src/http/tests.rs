@@ -1,6 +1,8 @@
 //! The fetcher against small axum servers on 127.0.0.1: decoding, conditional GET, size caps,
 //! timeouts (on the paused clock), content types, redirects, per-host limits.
 
+use crate::config::ServerLimits;
+use crate::core::lang::PageLang;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -40,6 +42,8 @@ fn settings(request_timeout: Duration, max_body_bytes: u64) -> Settings {
         proxy: None,
         ca_file: None,
         alerts: None,
+        language: PageLang::En,
+        server: ServerLimits::default(),
     }
 }
 

@@ -39,7 +39,10 @@ mod report;
 mod retention;
 mod selectors;
 mod telegram;
+pub mod merged_health;
+pub mod site;
 mod walk;
+pub mod websub;
 
 pub use alerts::{Alert, AlertState};
 pub use feeds::{RenderSourceError, feed_meta, render_source};

@@ -11,6 +11,7 @@ use atom_syndication::{
 use chrono::{DateTime, Utc};
 use url::Url;
 
+use super::stylesheet::with_stylesheet_pi;
 use super::{
     FeedMeta, FeedModel, RenderError, author_or_source, clean, image_mime, item_updated, local_time,
 };
@@ -52,7 +53,7 @@ pub fn render(model: &FeedModel, updated: DateTime<Utc>) -> Result<Vec<u8>, Rend
     feed.write_with_config(Vec::new(), config)
         .map(|mut bytes| {
             bytes.push(b'\n');
-            bytes
+            with_stylesheet_pi(bytes)
         })
         .map_err(|e| RenderError::Serialize {
             id: meta.id.clone(),

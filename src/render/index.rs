@@ -1,13 +1,17 @@
 //! The HTML index page: every source with its three feeds (also announced as
 //! `<link rel="alternate">` for readers that discover feeds from a page), its last success in
 //! the source's time zone, its stored items, its failures and its last error. Failing
-//! sources stand out. Every text from the config or an error is escaped.
+//! sources stand out. Built from `templates/index.html` (askama, HTML auto-escaping: every
+//! text from the config or an error is escaped), in the reader's language.
 
-use std::fmt::Write as _;
-
+use askama::Template;
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use url::Url;
+
+use super::RenderError;
+use super::words::Words;
+use crate::core::lang::PageLang;
 
 /// One source's row. `None` parts could not be read from the store and show as `?`.
 #[derive(Debug, Clone)]
@@ -37,110 +41,84 @@ const FORMATS: [(&str, &str); 3] = [
     ("JSON Feed", "application/feed+json"),
 ];
 
-const STYLE: &str = "<style>\n\
-     body{font-family:system-ui,-apple-system,sans-serif;margin:0 auto;padding:1rem;\
-     max-width:64rem;line-height:1.4;color:#222;background:#fff}\n\
-     .scroll{overflow-x:auto}\n\
-     table{border-collapse:collapse;width:100%}\n\
-     th,td{padding:.45rem .5rem;border-bottom:1px solid #ddd;text-align:left;\
-     vertical-align:top}\n\
-     td.n{text-align:right}\n\
-     tr.failing{background:#fdecea}\n\
-     .err{color:#a40000;overflow-wrap:anywhere}\n\
-     .feeds a{margin-right:.6rem;white-space:nowrap}\n\
-     .bad{color:#a40000;font-weight:bold}\n\
-     </style>\n";
-
-fn html(s: &str) -> std::borrow::Cow<'_, str> {
-    html_escape::encode_text(s)
+#[derive(Template)]
+#[template(path = "index.html")]
+struct IndexPage<'a> {
+    lang: PageLang,
+    w: &'static Words,
+    sources: String,
+    /// "N failing", when any is.
+    failing: Option<String>,
+    opml_url: &'a str,
+    rows: Vec<Row<'a>>,
 }
 
-fn attr(s: &str) -> std::borrow::Cow<'_, str> {
-    html_escape::encode_double_quoted_attribute(s)
+struct Row<'a> {
+    title: &'a str,
+    site_url: &'a str,
+    failing: bool,
+    feeds: [FeedLink<'a>; 3],
+    last: String,
+    items: String,
+    failures: String,
+    error: &'a str,
 }
 
-/// The whole page; `opml_url` is where the OPML list of all feeds is served.
-pub fn index_page(entries: &[IndexEntry], opml_url: &str) -> String {
-    let mut out = String::with_capacity(4096);
-    head(&mut out, entries);
-    summary(&mut out, entries, opml_url);
-    out.push_str(
-        "<div class=\"scroll\">\n<table>\n<thead><tr><th>Source</th><th>Feeds</th>\
-         <th>Last refresh</th><th>Items</th><th>Failures</th><th>Last error</th></tr></thead>\n\
-         <tbody>\n",
-    );
-    for entry in entries {
-        row(&mut out, entry);
-    }
-    out.push_str("</tbody>\n</table>\n</div>\n</body>\n</html>\n");
-    out
+struct FeedLink<'a> {
+    label: &'static str,
+    mime: &'static str,
+    url: &'a str,
 }
 
-fn head(out: &mut String, entries: &[IndexEntry]) {
-    out.push_str(
-        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
-         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
-         <title>pressfeed</title>\n",
-    );
-    for entry in entries {
-        for ((label, mime), url) in FORMATS.iter().zip(&entry.feeds) {
-            let _ = writeln!(
-                out,
-                "<link rel=\"alternate\" type=\"{mime}\" title=\"{} ({label})\" href=\"{}\">",
-                attr(&entry.title),
-                attr(url.as_str()),
-            );
-        }
-    }
-    out.push_str(STYLE);
-    out.push_str("</head>\n<body>\n<h1>pressfeed</h1>\n");
-}
-
-/// "N sources, M failing. OPML to subscribe to all at once."
-fn summary(out: &mut String, entries: &[IndexEntry], opml_url: &str) {
-    let n = entries.len();
-    let _ = write!(out, "<p>{n} source{}", if n == 1 { "" } else { "s" });
+/// The whole page in `lang`; `opml_url` is where the OPML list of all feeds is served.
+pub fn index_page(
+    entries: &[IndexEntry],
+    opml_url: &str,
+    lang: PageLang,
+) -> Result<String, RenderError> {
+    let w = Words::of(lang);
     let failing = entries.iter().filter(|e| e.failing()).count();
-    if failing > 0 {
-        let _ = write!(out, ", <span class=\"bad\">{failing} failing</span>");
-    }
-    let _ = writeln!(
-        out,
-        ". <a href=\"{}\">OPML</a> to subscribe to all at once.</p>",
-        attr(opml_url)
-    );
+    let page = IndexPage {
+        lang,
+        w,
+        sources: w.sources(entries.len()),
+        failing: (failing > 0).then(|| w.failing(failing)),
+        opml_url,
+        rows: entries.iter().map(|e| row(e, w)).collect(),
+    };
+    page.render().map_err(|e| RenderError::Template {
+        what: "index.html",
+        message: e.to_string(),
+    })
 }
 
-fn row(out: &mut String, e: &IndexEntry) {
-    let row_class = if e.failing() {
-        " class=\"failing\""
-    } else {
-        ""
-    };
-    let _ = write!(
-        out,
-        "<tr{row_class}><td><a href=\"{}\">{}</a></td><td class=\"feeds\">",
-        attr(e.site_url.as_str()),
-        html(&e.title)
-    );
-    for ((label, _), url) in FORMATS.iter().zip(&e.feeds) {
-        let _ = write!(out, "<a href=\"{}\">{label}</a>", attr(url.as_str()));
-    }
+fn row<'a>(e: &'a IndexEntry, w: &Words) -> Row<'a> {
     let last = match e.last_success {
         Some(Some(t)) => t
             .with_timezone(&e.timezone)
             .format("%Y-%m-%d %H:%M %Z")
             .to_string(),
-        Some(None) => "never".into(),
+        Some(None) => w.never.into(),
         None => "?".into(),
     };
-    let items = e.items.map_or("?".into(), |n| n.to_string());
-    let failures = e.failures.map_or("?".into(), |n| n.to_string());
-    let _ = writeln!(
-        out,
-        "</td><td>{}</td><td class=\"n\">{items}</td><td class=\"n\">{failures}</td>\
-         <td class=\"err\">{}</td></tr>",
-        html(&last),
-        html(e.last_error.as_deref().unwrap_or(""))
-    );
+    let [rss, atom, json] = &e.feeds;
+    let link = |(label, mime): (&'static str, &'static str), url: &'a Url| FeedLink {
+        label,
+        mime,
+        url: url.as_str(),
+    };
+    Row {
+        title: &e.title,
+        site_url: e.site_url.as_str(),
+        failing: e.failing(),
+        feeds: [
+            link(FORMATS[0], rss),
+            link(FORMATS[1], atom),
+            link(FORMATS[2], json),
+        ],
+        last,
+        items: e.items.map_or("?".into(), |n| n.to_string()),
+        failures: e.failures.map_or("?".into(), |n| n.to_string()),
+        error: e.last_error.as_deref().unwrap_or(""),
+    }
 }

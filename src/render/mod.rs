@@ -9,9 +9,13 @@ mod index;
 pub mod json;
 pub mod opml;
 pub mod rss;
+pub mod stylesheet;
+mod words;
+pub mod xml;
 
 pub use index::{IndexEntry, index_page};
 pub use opml::OpmlOutline;
+pub use stylesheet::stylesheet;
 
 use std::fs;
 use std::io::Write;
@@ -22,6 +26,7 @@ use chrono::{DateTime, FixedOffset, Timelike, Utc};
 use chrono_tz::Tz;
 use url::Url;
 
+use crate::core::lang::PageLang;
 use crate::core::model::StoredArticle;
 
 /// Channel-level data of one feed.
@@ -90,6 +95,8 @@ pub enum RenderError {
         path: PathBuf,
         source: std::io::Error,
     },
+    #[error("render: template {what}: {message}")]
+    Template { what: &'static str, message: String },
 }
 
 /// Which files of a feed were rewritten.
@@ -125,6 +132,37 @@ pub fn write_feeds(
         }
     }
     Ok(report)
+}
+
+/// File names of the pages for people written beside the feeds.
+pub const INDEX_FILE: &str = "index.html";
+pub const OPML_FILE: &str = "feeds.opml";
+
+/// Writes the pages for people into `dir` beside the feed files: `index.html` (in `lang`,
+/// linking the OPML beside it), `feeds.opml` and the feed stylesheet, so a plain web server
+/// pointed at `dir` shows what the daemon shows. Each file is rewritten only when its bytes
+/// change; returns the files rewritten.
+pub fn write_pages(
+    dir: &Path,
+    entries: &[IndexEntry],
+    outlines: &[OpmlOutline],
+    lang: PageLang,
+) -> Result<Vec<PathBuf>, RenderError> {
+    let pages = [
+        (INDEX_FILE, index_page(entries, OPML_FILE, lang)?),
+        (OPML_FILE, opml::opml(outlines)?),
+        (stylesheet::FILE_NAME, stylesheet(lang)?),
+    ];
+    let mut written = Vec::new();
+    for (name, text) in pages {
+        let path = dir.join(name);
+        match write_if_changed(&path, text.as_bytes()) {
+            Ok(true) => written.push(path),
+            Ok(false) => {}
+            Err(source) => return Err(RenderError::Write { path, source }),
+        }
+    }
+    Ok(written)
 }
 
 /// Removes temp files of this feed left by a writer that was killed between writing and

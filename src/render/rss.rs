@@ -13,6 +13,7 @@ use rss::extension::{Extension, ExtensionMap};
 use rss::{Category, Channel, Enclosure, Guid, Item};
 use url::Url;
 
+use super::stylesheet::with_stylesheet_pi;
 use super::{FeedMeta, FeedModel, RenderError, clean, image_mime, local_time};
 use crate::core::model::{MULTIPLE_LANGUAGES, StoredArticle};
 use crate::core::urls::same_id;
@@ -64,7 +65,7 @@ pub fn render(model: &FeedModel, updated: DateTime<Utc>) -> Result<Vec<u8>, Rend
         .pretty_write_to(Vec::new(), b' ', 2)
         .map(|mut bytes| {
             bytes.push(b'\n');
-            bytes
+            with_stylesheet_pi(bytes)
         })
         .map_err(|e| RenderError::Serialize {
             id: meta.id.clone(),

@@ -528,3 +528,28 @@ fn a_source_ignoring_robots_txt_is_warned_about_at_start_and_on_reload() {
         daemon.lines()
     );
 }
+
+#[test]
+fn daemon_writes_the_pages_beside_the_feeds_like_refresh() {
+    let server = FixtureServer::start(fixture_dir("wp"));
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = daemon_config(&server, dir.path(), "language = \"ru\"\n");
+    let _daemon = Daemon::start(&cfg, &[]);
+    let feeds = dir.path().join("feeds");
+    let index = || std::fs::read_to_string(feeds.join("index.html")).unwrap_or_default();
+    // the page shows each run as it ends: a last refresh, not "never"
+    wait_for(
+        "an index showing a finished run",
+        Duration::from_secs(30),
+        || index().contains("Последнее обновление") && !index().contains("никогда"),
+    );
+    assert!(index().starts_with("<!DOCTYPE html>\n<html lang=\"ru\">"));
+    assert!(feeds.join("wp.rss").exists());
+    let opml = std::fs::read_to_string(feeds.join("feeds.opml")).unwrap();
+    assert!(
+        opml.contains("xmlUrl=\"http://127.0.0.1:8080/feeds/wp.rss\""),
+        "{opml}"
+    );
+    let xsl = std::fs::read_to_string(feeds.join("feed.xsl")).unwrap();
+    assert!(xsl.contains("Подписаться"), "{xsl}");
+}

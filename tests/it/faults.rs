@@ -29,7 +29,9 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::get;
 use bytes::Bytes;
 use futures_util::StreamExt;
+use pressfeed::config::ServerLimits;
 use pressfeed::config::Settings;
+use pressfeed::core::lang::PageLang;
 use pressfeed::core::model::Validators;
 use pressfeed::http::{FetchError, Fetcher, Outcome, Page, RequestPolicy};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -359,6 +361,8 @@ fn settings() -> Settings {
         proxy: None,
         ca_file: None,
         alerts: None,
+        language: PageLang::En,
+        server: ServerLimits::default(),
     }
 }
 

@@ -174,7 +174,7 @@ async fn serves_exact_bytes_with_content_types() {
         assert_eq!(&r.body[..], bytes, "{uri}");
         assert_eq!(r.header("content-type"), ctype);
         assert_eq!(r.header("content-encoding"), "");
-        assert_eq!(r.header("vary"), "Accept-Encoding");
+        assert_eq!(r.header("vary"), "Accept-Encoding, Accept");
         let etag = r.header("etag").to_string();
         assert!(
             etag.len() == 34 && etag.starts_with('"') && etag.ends_with('"'),
@@ -223,7 +223,7 @@ async fn conditional_requests() {
         assert!(r.body.is_empty());
         assert_eq!(r.header("etag"), etag);
         assert!(r.header("cache-control").starts_with("public, max-age="));
-        assert_eq!(r.header("vary"), "Accept-Encoding");
+        assert_eq!(r.header("vary"), "Accept-Encoding, Accept");
     }
     for inm in ["\"nope\"", "W/\"nope\"", "garbage", &hash] {
         let r = f.get("/feeds/a.rss", &[("if-none-match", inm)]).await;
@@ -322,7 +322,7 @@ async fn compression() {
     assert_eq!(ungzip(&gz.body), bytes);
     assert!(br.body.len() < bytes.len() / 3 && gz.body.len() < bytes.len() / 3);
     for r in [&plain, &br, &gz] {
-        assert_eq!(r.header("vary"), "Accept-Encoding");
+        assert_eq!(r.header("vary"), "Accept-Encoding, Accept");
         assert_eq!(
             r.header("content-type"),
             "application/rss+xml; charset=utf-8"
@@ -458,7 +458,7 @@ async fn index_page() {
     assert!(html.contains("<meta charset=\"utf-8\">"));
     assert!(html.contains("<meta name=\"viewport\""));
     for (id, title) in [
-        ("a", "Prokuror &lt;A&gt; &amp; &quot;co&quot;"),
+        ("a", "Prokuror &#60;A&#62; &#38; &#34;co&#34;"),
         ("b", "Source B"),
     ] {
         for (mime, ext, label) in [
@@ -479,7 +479,7 @@ async fn index_page() {
     // text escaped, raw markup from config or errors never appears
     assert!(!html.contains("<A>"));
     assert!(!html.contains("<failed>"));
-    assert!(html.contains("listing &lt;failed&gt; &amp; \"gone\""));
+    assert!(html.contains("listing &#60;failed&#62; &#38; &#34;gone&#34;"));
     assert!(html.contains("<tr class=\"failing\">"));
     assert_eq!(html.matches("<tr class=\"failing\">").count(), 1);
     // Last success in the source's time zone: 1 700 000 000 is 2023-11-14 22:13:20 UTC, and
@@ -704,4 +704,92 @@ async fn real_listener_and_graceful_shutdown() {
         .expect("server stops promptly")
         .expect("task");
     assert!(result.is_ok());
+}
+
+#[tokio::test]
+async fn index_speaks_the_readers_language() {
+    let f = Fixture::new(&[SOURCE_A, SOURCE_B]);
+    for (accept, lang, words) in [
+        (
+            "ru-RU,ru;q=0.9,en;q=0.8",
+            "ru",
+            ["Источник", "Последнее обновление", "2 источника"],
+        ),
+        ("kk", "kk", ["Дереккөз", "Соңғы жаңарту", "2 дереккөз"]),
+        ("en-GB", "en", ["Source", "Last refresh", "2 sources"]),
+        // q-values, not order, decide
+        (
+            "en;q=0.3, kk;q=0.9, ru;q=0.5",
+            "kk",
+            ["Дереккөз", "Соңғы жаңарту", "2 дереккөз"],
+        ),
+        // none of ours: the configured default (English unless `language` says otherwise)
+        (
+            "de, fr;q=0.5",
+            "en",
+            ["Source", "Last refresh", "2 sources"],
+        ),
+    ] {
+        let r = f.get("/", &[("accept-language", accept)]).await;
+        assert_eq!(r.status, StatusCode::OK);
+        assert_eq!(r.header("content-language"), lang, "{accept}");
+        assert_eq!(r.header("vary"), "Accept-Language");
+        let html = r.text();
+        assert!(
+            html.contains(&format!("<html lang=\"{lang}\">")),
+            "{accept}"
+        );
+        for w in words {
+            assert!(html.contains(w), "{accept}: {w}\n{html}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn configured_page_language_is_the_default() {
+    let f = Fixture::new(&["language = \"ru\"\n", SOURCE_A]);
+    let r = f.get("/", &[]).await;
+    assert_eq!(r.header("content-language"), "ru");
+    assert!(r.text().contains("1 источник"));
+    let r = f.get("/", &[("accept-language", "kk")]).await;
+    assert_eq!(r.header("content-language"), "kk");
+}
+
+#[tokio::test]
+async fn feed_stylesheet_is_served_beside_the_feeds() {
+    let f = Fixture::new(&[SOURCE_A]);
+    let r = f.get("/feeds/feed.xsl", &[("accept-language", "kk")]).await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert_eq!(r.header("content-type"), "text/xsl; charset=utf-8");
+    assert_eq!(r.header("content-language"), "kk");
+    let xsl = r.text();
+    roxmltree::Document::parse(&xsl).expect("well-formed XSLT");
+    assert!(xsl.contains("Жазылу"), "{xsl}");
+}
+
+#[tokio::test]
+async fn browsers_get_feeds_as_xml_so_the_stylesheet_applies() {
+    let f = Fixture::new(&[SOURCE_A]);
+    f.write("a.rss", RSS);
+    f.write("a.atom", ATOM);
+    f.write("a.json", JSON);
+    let browser = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8";
+    for (file, reader_type) in [
+        ("a.rss", "application/rss+xml; charset=utf-8"),
+        ("a.atom", "application/atom+xml; charset=utf-8"),
+    ] {
+        let page = f
+            .get(&format!("/feeds/{file}"), &[("accept", browser)])
+            .await;
+        assert_eq!(
+            page.header("content-type"),
+            "application/xml; charset=utf-8"
+        );
+        let reader = f.get(&format!("/feeds/{file}"), &[("accept", "*/*")]).await;
+        assert_eq!(reader.header("content-type"), reader_type);
+        assert_eq!(page.body, reader.body, "same bytes either way");
+        assert_eq!(page.header("vary"), "Accept-Encoding, Accept");
+    }
+    let json = f.get("/feeds/a.json", &[("accept", browser)]).await;
+    assert_eq!(json.header("content-type"), "application/feed+json");
 }

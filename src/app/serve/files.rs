@@ -7,7 +7,7 @@ use std::path::Path as FsPath;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use axum::body::Bytes;
-use axum::http::header::{ACCEPT_ENCODING, IF_MODIFIED_SINCE, IF_NONE_MATCH};
+use axum::http::header::{ACCEPT, ACCEPT_ENCODING, IF_MODIFIED_SINCE, IF_NONE_MATCH};
 use axum::http::{HeaderMap, HeaderValue};
 use sha2::{Digest, Sha256};
 use tokio::sync::OnceCell;
@@ -225,9 +225,75 @@ pub(super) fn content_type(ext: &str) -> Option<&'static str> {
     }
 }
 
+/// What an RSS or Atom file is served as to a browser that navigates to it: browsers show
+/// `application/rss+xml` and `application/atom+xml` as plain text (Chromium) or offer a
+/// download, and apply the feed's stylesheet only to a generic XML type.
+pub(super) const BROWSER_XML: &str = "application/xml; charset=utf-8";
+
+/// Whether the request is a browser opening the feed as a page: its `Accept` names HTML
+/// and neither feed type. Feed readers either name a feed type or send `*/*`.
+pub(super) fn wants_page(headers: &HeaderMap) -> bool {
+    let mut html = false;
+    for value in headers.get_all(ACCEPT) {
+        let Ok(value) = value.to_str() else { continue };
+        for part in value.split(',') {
+            let mut params = part.split(';');
+            let range = params.next().unwrap_or("").trim().to_ascii_lowercase();
+            let refused = params.any(|p| {
+                let p = p.trim();
+                p.strip_prefix("q=")
+                    .or_else(|| p.strip_prefix("Q="))
+                    .is_some_and(|q| q.trim().parse::<f32>().is_ok_and(|q| q <= 0.0))
+            });
+            match range.as_str() {
+                "application/rss+xml" | "application/atom+xml" if !refused => return false,
+                "text/html" if !refused => html = true,
+                _ => {}
+            }
+        }
+    }
+    html
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn browsers_are_told_apart_from_feed_readers() {
+        let cases: &[(&[&str], bool)] = &[
+            // Chromium and Firefox navigations
+            (
+                &[
+                    "text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,*/*;q=0.8",
+                ],
+                true,
+            ),
+            (
+                &["text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"],
+                true,
+            ),
+            // readers
+            (
+                &[
+                    "application/rss+xml, application/rdf+xml;q=0.8, application/atom+xml;q=0.6, application/xml;q=0.4, text/xml;q=0.4, text/html;q=0.2",
+                ],
+                false,
+            ),
+            (&["*/*"], false),
+            (&[], false),
+            (&["application/atom+xml", "text/html"], false),
+            (&["text/html;q=0"], false),
+            (&["TEXT/HTML"], true),
+        ];
+        for (values, want) in cases {
+            let mut h = HeaderMap::new();
+            for v in *values {
+                h.append(ACCEPT, HeaderValue::from_str(v).expect("header"));
+            }
+            assert_eq!(wants_page(&h), *want, "{values:?}");
+        }
+    }
 
     fn headers(pairs: &[(&'static str, &str)]) -> HeaderMap {
         let mut h = HeaderMap::new();

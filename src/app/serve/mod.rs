@@ -7,6 +7,9 @@
 //! files atomically by rename, so a new inode always means new bytes. Each cached file keeps
 //! its strong ETag, `Last-Modified` and lazily built gzip and brotli bodies, so a request
 //! for an unchanged feed costs a `stat`, a hash-map lookup and a few header copies.
+//!
+//! The index page and the feed stylesheet speak the reader's language (`Accept-Language`),
+//! and the server's limits (`conn`) keep a public `listen` safe from slow or greedy clients.
 
 use std::collections::HashMap;
 use std::path::{Path as FsPath, PathBuf};
@@ -16,27 +19,31 @@ use axum::Router;
 use axum::body::Body;
 use axum::extract::{Path, Request, State};
 use axum::http::header::{
-    CACHE_CONTROL, CONTENT_ENCODING, CONTENT_TYPE, ETAG, IF_NONE_MATCH, LAST_MODIFIED, VARY,
+    ACCEPT_LANGUAGE, CACHE_CONTROL, CONNECTION, CONTENT_ENCODING, CONTENT_LANGUAGE, CONTENT_TYPE,
+    ETAG, IF_NONE_MATCH, LAST_MODIFIED, VARY,
 };
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use axum::serve::ListenerExt as _;
 use chrono::{DateTime, Utc};
 use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
 
-use files::{CachedFile, Encoding, FileKey, content_type, negotiate};
+use files::{BROWSER_XML, CachedFile, Encoding, FileKey, content_type, negotiate, wants_page};
 
 use crate::app::metrics::Metrics;
 use crate::config::{Config, Source};
+use crate::core::lang::PageLang;
 use crate::pipeline::SharedStore;
-use crate::render::{self, IndexEntry, OpmlOutline, index_page};
+use crate::pipeline::merged_health::MergedStatus;
+use crate::pipeline::site::{self, Status};
+use crate::render::{self, index_page};
 use crate::store::{SourceState, Store};
 
+mod conn;
 mod files;
-mod merged;
+mod idle;
 
 /// What the server needs; cloned into the router.
 #[derive(Clone, Debug)]
@@ -62,6 +69,7 @@ pub fn router(state: AppState) -> Router {
         .route("/opml", get(opml))
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics))
+        .route("/feeds/feed.xsl", get(feed_stylesheet))
         .route("/feeds/{file}", get(feed))
         .fallback(not_found)
         .layer(middleware::from_fn_with_state(
@@ -72,25 +80,41 @@ pub fn router(state: AppState) -> Router {
 }
 
 /// Serves until `shutdown` is cancelled, then stops accepting and lets open requests finish.
+/// The limits are those of the configuration at start (`[settings] http_*`).
 pub async fn serve(
     listener: tokio::net::TcpListener,
     state: AppState,
     shutdown: CancellationToken,
 ) -> std::io::Result<()> {
-    let listener = listener.tap_io(|tcp| {
-        // responses are written whole; waiting for more data would only add latency
-        if let Err(e) = tcp.set_nodelay(true) {
-            tracing::debug!(error = %e, "cannot set TCP_NODELAY");
-        }
-        // A whole feed (hundreds of KB) fits the send buffer, so one write hands it all to
-        // the kernel instead of waking up once per default-sized buffer.
-        if let Err(e) = socket2::SockRef::from(&*tcp).set_send_buffer_size(1 << 20) {
-            tracing::debug!(error = %e, "cannot set SO_SNDBUF");
-        }
-    });
-    axum::serve(listener, router(state))
-        .with_graceful_shutdown(shutdown.cancelled_owned())
-        .await
+    let limits = state.config.borrow().settings.server;
+    let app = router(state).layer(middleware::from_fn_with_state(
+        limits.max_body_bytes,
+        limit_body,
+    ));
+    conn::serve(listener, app, limits, shutdown).await
+}
+
+/// The server only answers GET and HEAD: a request that carries (or may carry) a body
+/// over the limit is refused before a byte of it is read, and its connection closed.
+async fn limit_body(State(max): State<u64>, req: Request, next: Next) -> Response {
+    use axum::body::HttpBody as _;
+    let fits = req
+        .body()
+        .size_hint()
+        .upper()
+        .is_some_and(|upper| upper <= max);
+    if !fits {
+        return (
+            StatusCode::PAYLOAD_TOO_LARGE,
+            [
+                (CONTENT_TYPE, "text/plain; charset=utf-8"),
+                (CONNECTION, "close"),
+            ],
+            "request body too large\n",
+        )
+            .into_response();
+    }
+    next.run(req).await
 }
 
 // ---- shared state ---------------------------------------------------------------------------
@@ -226,9 +250,13 @@ async fn feed(
     let Some((id, ext)) = file.rsplit_once('.') else {
         return not_found().await;
     };
-    let Some(ctype) = content_type(ext) else {
+    let Some(mut ctype) = content_type(ext) else {
         return not_found().await;
     };
+    // the same bytes, under a type that lets the browser apply the feed's stylesheet
+    if ext != "json" && wants_page(&headers) {
+        ctype = BROWSER_XML;
+    }
     let config = st.config();
     // the path is built from the configured id only, never from request text
     let Some((id, max_age)) = st.feed_max_age(&config, id, Utc::now()) else {
@@ -297,17 +325,11 @@ async fn feed(
     h.insert(ETAG, cached.etag(enc).clone());
     h.insert(LAST_MODIFIED, cached.last_modified.clone());
     h.insert(CACHE_CONTROL, cache_control);
-    h.insert(VARY, HeaderValue::from_static("Accept-Encoding"));
+    h.insert(VARY, HeaderValue::from_static("Accept-Encoding, Accept"));
     res
 }
 
 // ---- index, OPML, health, metrics -----------------------------------------------------------
-
-/// What the store says about one source; `None` parts could not be read.
-struct Status {
-    state: Option<SourceState>,
-    items: Option<usize>,
-}
 
 /// Per-source status and, when `check`, whether the store answers (`Store::healthy`, one
 /// cheap query); read off the async threads.
@@ -342,65 +364,94 @@ async fn snapshot(st: &St, config: &Config, check: bool) -> (bool, Vec<Status>) 
     })
 }
 
-async fn index(State(st): State<St>) -> Response {
+async fn index(State(st): State<St>, headers: HeaderMap) -> Response {
     let config = st.config();
-    let (_, statuses) = snapshot(&st, &config, false).await;
-    let merged_entries = merged::index_entries(&config, &statuses);
-    let mut entries: Vec<IndexEntry> = config
-        .sources
-        .iter()
-        .zip(statuses)
-        .map(|(source, status)| {
-            let (rss, atom, json) = source.feed_urls(&config.settings);
-            IndexEntry {
-                title: source.title.clone(),
-                site_url: source.site_url.clone(),
-                feeds: [rss, atom, json],
-                timezone: source.timezone,
-                last_success: status.state.as_ref().map(|s| s.last_success),
-                items: status.items,
-                failures: status.state.as_ref().map(|s| s.consecutive_failures),
-                last_error: status.state.and_then(|s| s.last_error),
-            }
-        })
-        .collect();
-    entries.extend(merged_entries);
+    let lang = page_lang(&headers, &config);
+    let store = Arc::clone(&st.store);
+    let entries = {
+        let config = Arc::clone(&config);
+        tokio::task::spawn_blocking(move || site::index_entries(&config, &lock_store(&store))).await
+    };
     let opml_url = config
         .settings
         .base_url
         .join("opml")
         .map(|u| u.to_string())
         .unwrap_or_else(|_| "opml".into());
-    (
-        [
-            (CONTENT_TYPE, "text/html; charset=utf-8"),
-            (CACHE_CONTROL, "no-cache"),
-        ],
-        index_page(&entries, &opml_url),
-    )
-        .into_response()
+    let page = entries
+        .map_err(|e| e.to_string())
+        .and_then(|entries| index_page(&entries, &opml_url, lang).map_err(|e| e.to_string()));
+    match page {
+        Ok(page) => (
+            [
+                (
+                    CONTENT_TYPE,
+                    HeaderValue::from_static("text/html; charset=utf-8"),
+                ),
+                (CACHE_CONTROL, HeaderValue::from_static("no-cache")),
+                (VARY, HeaderValue::from_static("Accept-Language")),
+                (CONTENT_LANGUAGE, HeaderValue::from_static(lang.tag())),
+            ],
+            page,
+        )
+            .into_response(),
+        Err(e) => internal_error("index page", &e),
+    }
+}
+
+/// The page language for this request: the reader's `Accept-Language`, else the
+/// configured one.
+fn page_lang(headers: &HeaderMap, config: &Config) -> PageLang {
+    let header = headers.get(ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok());
+    PageLang::negotiate(header, config.settings.language)
+}
+
+/// The feed stylesheet (`feeds/feed.xsl`, named by every RSS and Atom file), in the
+/// reader's language.
+async fn feed_stylesheet(State(st): State<St>, headers: HeaderMap) -> Response {
+    let lang = page_lang(&headers, &st.config());
+    match render::stylesheet(lang) {
+        Ok(xsl) => (
+            [
+                (
+                    CONTENT_TYPE,
+                    HeaderValue::from_static(render::stylesheet::CONTENT_TYPE),
+                ),
+                (
+                    CACHE_CONTROL,
+                    HeaderValue::from_static("public, max-age=3600"),
+                ),
+                (VARY, HeaderValue::from_static("Accept-Language")),
+                (CONTENT_LANGUAGE, HeaderValue::from_static(lang.tag())),
+            ],
+            xsl,
+        )
+            .into_response(),
+        Err(e) => internal_error("feed stylesheet", &e.to_string()),
+    }
 }
 
 async fn opml(State(st): State<St>) -> Response {
     let config = st.config();
-    let mut outlines: Vec<OpmlOutline> = config
-        .sources
-        .iter()
-        .map(|source| OpmlOutline {
-            title: source.title.clone(),
-            description: source.description.clone(),
-            xml_url: source.feed_urls(&config.settings).0,
-            html_url: source.site_url.clone(),
-            language: source.language.clone(),
-        })
-        .collect();
-    outlines.extend(merged::opml_outlines(&config));
+    match render::opml::opml(&site::opml_outlines(&config)) {
+        Ok(text) => (
+            [
+                (CONTENT_TYPE, "text/x-opml; charset=utf-8"),
+                (CACHE_CONTROL, "no-cache"),
+            ],
+            text,
+        )
+            .into_response(),
+        Err(e) => internal_error("OPML", &e.to_string()),
+    }
+}
+
+fn internal_error(what: &str, error: &str) -> Response {
+    tracing::error!(error, "cannot build the {what}");
     (
-        [
-            (CONTENT_TYPE, "text/x-opml; charset=utf-8"),
-            (CACHE_CONTROL, "no-cache"),
-        ],
-        render::opml::opml(&outlines),
+        StatusCode::INTERNAL_SERVER_ERROR,
+        [(CONTENT_TYPE, "text/plain; charset=utf-8")],
+        format!("cannot build the {what}\n"),
     )
         .into_response()
 }
@@ -425,7 +476,7 @@ async fn healthz(State(st): State<St>) -> Response {
         .feeds
         .iter()
         .map(|feed| {
-            let status = merged::MergedStatus::of(feed, &config, &statuses);
+            let status = MergedStatus::of(feed, &config, &statuses);
             (feed.id.clone(), status.json(feed))
         })
         .collect();
@@ -478,6 +529,7 @@ async fn count_requests(State(st): State<St>, req: Request, next: Next) -> Respo
         "/opml" => "opml",
         "/healthz" => "healthz",
         "/metrics" => "metrics",
+        "/feeds/feed.xsl" => "stylesheet",
         p if p.starts_with("/feeds/") => "feed",
         _ => "other",
     };

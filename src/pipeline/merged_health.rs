@@ -5,25 +5,25 @@
 
 use chrono::{DateTime, Utc};
 
-use super::Status;
+use super::site::Status;
 use crate::config::{Config, MergedFeed};
 use crate::render::{IndexEntry, OpmlOutline};
 
 /// A merged feed's health, from its members' statuses; `None` parts could not be read.
-pub(super) struct MergedStatus {
+pub struct MergedStatus {
     /// `Some(None)`: a member never succeeded.
-    pub(super) last_success: Option<Option<DateTime<Utc>>>,
-    pub(super) failures: Option<u32>,
-    pub(super) last_error: Option<String>,
+    pub last_success: Option<Option<DateTime<Utc>>>,
+    pub failures: Option<u32>,
+    pub last_error: Option<String>,
     /// Articles stored for its members (as the sources' `items`: stored, not shown).
-    pub(super) items: Option<usize>,
+    pub items: Option<usize>,
     /// Members failing now.
-    pub(super) failing: Vec<String>,
+    pub failing: Vec<String>,
 }
 
 impl MergedStatus {
     /// `statuses` are in `config.sources` order.
-    pub(super) fn of(feed: &MergedFeed, config: &Config, statuses: &[Status]) -> MergedStatus {
+    pub fn of(feed: &MergedFeed, config: &Config, statuses: &[Status]) -> MergedStatus {
         let members: Vec<(&str, &Status)> = feed
             .sources
             .iter()
@@ -72,7 +72,7 @@ impl MergedStatus {
     }
 
     /// The feed's `/healthz` entry.
-    pub(super) fn json(&self, feed: &MergedFeed) -> serde_json::Value {
+    pub fn json(&self, feed: &MergedFeed) -> serde_json::Value {
         serde_json::json!({
             "sources": feed.sources,
             "last_success": self.last_success.flatten().map(|t| t.to_rfc3339()),
@@ -85,7 +85,7 @@ impl MergedStatus {
 }
 
 /// The merged feeds' rows of the index page, after the sources'.
-pub(super) fn index_entries(config: &Config, statuses: &[Status]) -> Vec<IndexEntry> {
+pub fn index_entries(config: &Config, statuses: &[Status]) -> Vec<IndexEntry> {
     config
         .feeds
         .iter()
@@ -107,7 +107,7 @@ pub(super) fn index_entries(config: &Config, statuses: &[Status]) -> Vec<IndexEn
 }
 
 /// The merged feeds' outlines of the OPML list, after the sources'.
-pub(super) fn opml_outlines(config: &Config) -> Vec<OpmlOutline> {
+pub fn opml_outlines(config: &Config) -> Vec<OpmlOutline> {
     config
         .feeds
         .iter()
