@@ -16,6 +16,7 @@ use crate::pipeline::{
     Pipeline, Progress, RunOptions, RunReport, SharedStore, render_source, site, websub,
 };
 use crate::store::Store;
+use url::Url;
 
 /// `check`: the configuration loaded and validated (the caller did that).
 pub(super) fn check(config: &Config) -> Exit {

@@ -34,8 +34,8 @@ mod kinds;
 mod merged;
 mod ops;
 mod raw;
-mod service_dirs;
 mod server;
+mod service_dirs;
 mod settings;
 mod source;
 mod span;
@@ -47,8 +47,8 @@ pub use gate::{HeaderTemplate, HeaderTemplates, SessionMethod, SessionRules, Val
 pub use kinds::{JsonRules, SourceKind, WordPressMode};
 pub use ops::{Alerts, CaFile};
 use raw::RawConfig;
-pub use service_dirs::ServiceDirs;
 pub use server::ServerLimits;
+pub use service_dirs::ServiceDirs;
 use span::Ctx;
 pub use telegram::telegram_channel;
 

@@ -5,11 +5,12 @@
 
 use chrono::{DateTime, Utc};
 
-use super::site::Status;
+use super::status::Status;
 use crate::config::{Config, MergedFeed};
 use crate::render::{IndexEntry, OpmlOutline};
 
 /// A merged feed's health, from its members' statuses; `None` parts could not be read.
+#[derive(Debug)]
 pub struct MergedStatus {
     /// `Some(None)`: a member never succeeded.
     pub last_success: Option<Option<DateTime<Utc>>>,

@@ -12,7 +12,9 @@
 //! reading a source worked), `telegram` (Telegram channel walks), `feed` (feeds as listings:
 //! `kind = "feed"`, advertised feeds), `feeds` (rendering from the store), `selectors`
 //! (selector drift), `report` ([`RunReport`]), `retention` (pruning after a run), `alerts`
-//! (state changes for the alert webhook), `merged` (merged feeds, `[[feed]]`).
+//! (state changes for the alert webhook), `merged` (merged feeds, `[[feed]]`), `websub`
+//! (hub pings), `site` (the index, OPML and stylesheet beside the feeds), `status` (what the
+//! store says of each source), `merged_health` (a merged feed's health from its members').
 //!
 //! Layer: may import every layer but `app`.
 
@@ -35,12 +37,13 @@ mod articles;
 mod feed;
 mod feeds;
 mod merged;
+pub mod merged_health;
 mod report;
 mod retention;
 mod selectors;
-mod telegram;
-pub mod merged_health;
 pub mod site;
+pub mod status;
+mod telegram;
 mod walk;
 pub mod websub;
 

@@ -4,29 +4,11 @@
 
 use std::path::PathBuf;
 
+use super::status::statuses;
 use super::{SharedStore, lock, merged_health};
 use crate::config::Config;
 use crate::render::{IndexEntry, OpmlOutline, RenderError, write_pages};
-use crate::store::{SourceState, Store};
-
-/// What the store says about one source; a value it cannot give is unknown (`None`).
-#[derive(Debug, Clone, Default)]
-pub struct Status {
-    pub state: Option<SourceState>,
-    pub items: Option<usize>,
-}
-
-/// Each source's [`Status`], in `config.sources` order.
-pub fn statuses(config: &Config, store: &Store) -> Vec<Status> {
-    config
-        .sources
-        .iter()
-        .map(|source| Status {
-            state: store.source_state(&source.id).ok(),
-            items: store.count(&source.id).ok(),
-        })
-        .collect()
-}
+use crate::store::Store;
 
 /// One row per source, then one per merged feed (its health derived from its members'), with
 /// what the store says; a value the store cannot give shows as unknown rather than failing

@@ -37,9 +37,10 @@ use crate::config::{Config, Source};
 use crate::core::lang::PageLang;
 use crate::pipeline::SharedStore;
 use crate::pipeline::merged_health::MergedStatus;
-use crate::pipeline::site::{self, Status};
+use crate::pipeline::site;
+use crate::pipeline::status::Status;
 use crate::render::{self, index_page};
-use crate::store::{SourceState, Store};
+use crate::store::Store;
 
 mod conn;
 mod files;
