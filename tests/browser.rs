@@ -7,8 +7,7 @@
 //!
 //! A test binary of its own, unlike the scenarios in `tests/it/`: cargo runs test binaries
 //! one after another, so a browser's start-up burst (many processes, both cores) never
-//! overlaps the `it` tests that time their requests (the politeness spacing checks failed
-//! next to it, even at `nice 19`).
+//! competes with the `it` scenarios, which run many pressfeed processes at once.
 
 // the shared fixture server and helpers of `tests/it`; this binary uses a few of them
 #[allow(dead_code)]

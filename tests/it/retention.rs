@@ -238,7 +238,12 @@ fn prune_command_applies_retention_and_keeps_the_feed_items() {
     // The feed, rendered again from what is left, is byte for byte what it was.
     let (code, out) = run(&cfg, &["render"]);
     assert_eq!(code, 0, "{out}");
-    assert_eq!(out.trim(), "wp: 0 feed file(s) rewritten");
+    // (The index page beside it is rewritten: it counts the stored articles.)
+    assert_eq!(
+        out.lines().next(),
+        Some("wp: 0 feed file(s) rewritten"),
+        "{out}"
+    );
     let (code, out) = run(&cfg, &["prune", "--source", "nope"]);
     assert_eq!(code, 2, "{out}");
 }

@@ -126,3 +126,44 @@ fn refresh_and_render_ping_hubs_only_when_feed_bytes_change() {
     assert_eq!(all.len(), 4, "{all:?}");
     assert!(all[3].ends_with("feeds%2Fwp.atom"), "{all:?}");
 }
+
+/// A merged feed (`[[feed]]`) is a feed like a source's in timer mode too: listed in the
+/// written index and OPML, and its hubs pinged when its bytes change.
+#[test]
+fn merged_feeds_are_on_the_written_pages_and_pinged_in_timer_mode() {
+    let server = FixtureServer::start(fixture_dir("wp"));
+    let dir = tempfile::tempdir().expect("tempdir");
+    let hub = server.url("/hub");
+    let cfg = config_with(&server, dir.path(), &format!("hubs = [\"{hub}\"]\n"));
+    let mut text = std::fs::read_to_string(&cfg).expect("read config");
+    text.push_str("\n[[feed]]\nid = \"vse\"\ntitle = \"Все каналы\"\nsources = [\"wp\"]\n");
+    std::fs::write(&cfg, text).expect("write config");
+
+    run(&cfg, "refresh");
+    let mut pinged: Vec<String> = pings(&server)
+        .iter()
+        .map(|b| b.rsplit("feeds%2F").next().unwrap_or("").to_string())
+        .collect();
+    pinged.sort_unstable();
+    assert_eq!(
+        pinged,
+        [
+            "vse.atom", "vse.json", "vse.rss", "wp.atom", "wp.json", "wp.rss"
+        ]
+    );
+    let feeds = dir.path().join("feeds");
+    let index = std::fs::read_to_string(feeds.join("index.html")).expect("index.html");
+    assert!(
+        index.contains("Все каналы") && index.contains("vse.rss"),
+        "{index}"
+    );
+    let opml = std::fs::read_to_string(feeds.join("feeds.opml")).expect("feeds.opml");
+    assert!(opml.contains("/feeds/vse.rss\""), "{opml}");
+
+    // the merged feed's file lost on disk: render rewrites and pings it alone
+    std::fs::remove_file(feeds.join("vse.rss")).expect("remove");
+    run(&cfg, "render");
+    let all = pings(&server);
+    assert_eq!(all.len(), 7, "{all:?}");
+    assert!(all[6].ends_with("feeds%2Fvse.rss"), "{all:?}");
+}
