@@ -174,7 +174,7 @@ impl Store {
     /// Number of articles stored for a source.
     pub fn count(&self, source: &str) -> Result<usize, StoreError> {
         self.row_cached(
-            "SELECT COUNT(*) FROM articles WHERE source = ?1",
+            "SELECT COALESCE((SELECT n FROM article_counts WHERE source = ?1), 0)",
             [source],
             |r| r.get::<_, i64>(0),
         )

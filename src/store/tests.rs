@@ -3,6 +3,7 @@
 use super::migrations::MIGRATIONS;
 use super::*;
 use crate::core::model::{Article, Validators};
+use crate::core::retention::Retention;
 use chrono::TimeZone;
 use rusqlite::Connection;
 use url::Url;
@@ -267,4 +268,60 @@ fn reopening_does_not_rerun_migrations_and_newer_schema_is_refused() {
     drop(conn);
     let err = Store::open(&path).err().unwrap();
     assert!(err.to_string().contains("newer"), "{err}");
+}
+
+/// The per-source count the index page shows is kept by triggers; it must always equal
+/// COUNT(*), through inserts, in-place updates, pruning, and the migration of a store that
+/// already held articles.
+#[test]
+fn article_counts_follow_inserts_updates_prunes_and_the_migration() {
+    let real = |s: &Store, source: &str| -> usize {
+        s.conn
+            .query_row(
+                "SELECT COUNT(*) FROM articles WHERE source = ?1",
+                [source],
+                |r| r.get::<_, i64>(0),
+            )
+            .unwrap() as usize
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("v3.db");
+    {
+        // A store as version 3 wrote it, with two articles.
+        let conn = Connection::open(&path).unwrap();
+        for m in &MIGRATIONS[..3] {
+            conn.execute_batch(m).unwrap();
+        }
+        conn.pragma_update(None, "user_version", 3).unwrap();
+        for id in ["https://x.kz/1", "https://x.kz/2"] {
+            conn.execute(
+                "INSERT INTO articles (source, id, url, title, summary, content_html,
+                    categories, language, published, updated, first_seen, content_hash)
+                 VALUES ('s', ?1, ?1, 'Т', 'К', '<p>Т</p>', '[]', 'ru',
+                    '2025-09-24T05:00:00Z', '2025-09-24T05:00:00Z', '2025-09-24T05:00:00Z', 'h')",
+                [id],
+            )
+            .unwrap();
+        }
+    }
+    let mut s = Store::open(&path).unwrap();
+    assert_eq!((s.count("s").unwrap(), real(&s, "s")), (2, 2));
+    assert_eq!(s.count("nobody").unwrap(), 0);
+
+    for h in 0..5 {
+        let id = format!("https://x.kz/new{h}");
+        s.upsert(&article(&id, "h", Some(t(h + 1))), t(10)).unwrap();
+    }
+    // An edit updates in place: no new row, the count stays.
+    s.upsert(&article("https://x.kz/new0", "changed", Some(t(1))), t(11))
+        .unwrap();
+    assert_eq!((s.count("s").unwrap(), real(&s, "s")), (7, 7));
+
+    let keep = Retention {
+        keep_days: None,
+        keep_items: Some(3),
+    };
+    let report = s.prune("s", keep, 3, t(12)).unwrap();
+    assert_eq!(report.pruned, 4);
+    assert_eq!((s.count("s").unwrap(), real(&s, "s")), (3, 3));
 }
