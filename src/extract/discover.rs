@@ -23,10 +23,6 @@ use crate::core::text::collapse_whitespace;
 pub const MIN_REPEATS: usize = groups::MIN_REPEATS;
 
 static LINKS: LazyLock<Selector> = LazyLock::new(|| sel("a[href]"));
-static TIME: LazyLock<Selector> = LazyLock::new(|| sel("time"));
-static DATE_TEXT: LazyLock<Selector> = LazyLock::new(|| {
-    sel(".posted-on, .entry-date, .post-date, .news-date, .article-date, .date, [class*=date]")
-});
 
 static DATED_PATH: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"/(?:19|20)\d{2}/(?:0?[1-9]|1[0-2])/(?:(?:0?[1-9]|[12]\d|3[01])/)?[^/]+")
@@ -333,21 +329,8 @@ fn card_date(a: ElementRef<'_>) -> Option<String> {
         if anc.select(&LINKS).any(|l| l.value().attr("href") != own) {
             break;
         }
-        if let Some(t) = anc.select(&TIME).next() {
-            let v = t
-                .value()
-                .attr("datetime")
-                .map(str::to_string)
-                .unwrap_or_else(|| collapse_whitespace(&t.text().collect::<String>()));
-            if !v.is_empty() {
-                return Some(v);
-            }
-        }
-        if let Some(d) = anc.select(&DATE_TEXT).next() {
-            let v = collapse_whitespace(&d.text().collect::<String>());
-            if !v.is_empty() && v.chars().any(|c| c.is_ascii_digit()) {
-                return Some(v);
-            }
+        if let Some(v) = groups::marked_date(anc) {
+            return Some(v);
         }
     }
     None

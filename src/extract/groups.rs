@@ -228,15 +228,10 @@ fn score(members: &[(usize, ElementRef<'_>)], links: &[ElementRef<'_>]) -> Group
     Group { score: s, side }
 }
 
-/// An item that holds no link elsewhere than `href` and shows a date.
-fn lone_dated_item(item: ElementRef<'_>, href: Option<&str>) -> bool {
-    item.select(&LINKS).all(|l| l.value().attr("href") == href) && item_date(item).is_some()
-}
-
-/// The date shown in an item: a `<time>`, a date-classed element, or else the first short
-/// text that reads as a date (a table row's date cell has no class at all).
-pub(super) fn item_date(item: ElementRef<'_>) -> Option<String> {
-    if let Some(t) = item.select(&TIME).next() {
+/// The date an element marks up as one: a `<time>` (its `datetime`, else its text), else
+/// a date-classed element whose text has a digit.
+pub(super) fn marked_date(el: ElementRef<'_>) -> Option<String> {
+    if let Some(t) = el.select(&TIME).next() {
         let v = t
             .value()
             .attr("datetime")
@@ -246,11 +241,21 @@ pub(super) fn item_date(item: ElementRef<'_>) -> Option<String> {
             return Some(v);
         }
     }
-    if let Some(d) = item.select(&DATE_CLASS).next() {
-        let v = collapse_whitespace(&d.text().collect::<String>());
-        if v.chars().any(|c| c.is_ascii_digit()) {
-            return Some(v);
-        }
+    let d = el.select(&DATE_CLASS).next()?;
+    let v = collapse_whitespace(&d.text().collect::<String>());
+    v.chars().any(|c| c.is_ascii_digit()).then_some(v)
+}
+
+/// An item that holds no link elsewhere than `href` and shows a date.
+fn lone_dated_item(item: ElementRef<'_>, href: Option<&str>) -> bool {
+    item.select(&LINKS).all(|l| l.value().attr("href") == href) && item_date(item).is_some()
+}
+
+/// The date shown in an item: a `<time>`, a date-classed element, or else the first short
+/// text that reads as a date (a table row's date cell has no class at all).
+pub(super) fn item_date(item: ElementRef<'_>) -> Option<String> {
+    if let Some(v) = marked_date(item) {
+        return Some(v);
     }
     item.text()
         .map(str::trim)
