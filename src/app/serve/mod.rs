@@ -38,7 +38,7 @@ use crate::core::lang::PageLang;
 use crate::pipeline::SharedStore;
 use crate::pipeline::merged_health::MergedStatus;
 use crate::pipeline::site;
-use crate::pipeline::status::Status;
+use crate::pipeline::status::{Status, statuses};
 use crate::render::{self, index_page};
 use crate::store::Store;
 
@@ -332,36 +332,19 @@ async fn feed(
 
 // ---- index, OPML, health, metrics -----------------------------------------------------------
 
-/// Per-source status and, when `check`, whether the store answers (`Store::healthy`, one
-/// cheap query); read off the async threads.
-async fn snapshot(st: &St, config: &Config, check: bool) -> (bool, Vec<Status>) {
-    let store = Arc::clone(&st.store);
-    let ids: Vec<String> = config.sources.iter().map(|s| s.id.clone()).collect();
-    let n = ids.len();
+/// Whether the store answers (`Store::healthy`, one cheap query) and each source's status,
+/// read off the async threads.
+async fn snapshot(st: &St, config: &Arc<Config>) -> (bool, Vec<Status>) {
+    let (store, config) = (Arc::clone(&st.store), Arc::clone(config));
+    let n = config.sources.len();
     tokio::task::spawn_blocking(move || {
         let store = lock_store(&store);
-        let healthy = !check || store.healthy();
-        let statuses = ids
-            .iter()
-            .map(|id| Status {
-                state: store.source_state(id).ok(),
-                items: store.count(id).ok(),
-            })
-            .collect();
-        (healthy, statuses)
+        (store.healthy(), statuses(&config, &store))
     })
     .await
     .unwrap_or_else(|e| {
         tracing::error!(error = %e, "store status task failed");
-        (
-            false,
-            (0..n)
-                .map(|_| Status {
-                    state: None,
-                    items: None,
-                })
-                .collect(),
-        )
+        (false, vec![Status::default(); n])
     })
 }
 
@@ -459,7 +442,7 @@ fn internal_error(what: &str, error: &str) -> Response {
 
 async fn healthz(State(st): State<St>) -> Response {
     let config = st.config();
-    let (healthy, statuses) = snapshot(&st, &config, true).await;
+    let (healthy, statuses) = snapshot(&st, &config).await;
     let mut sources = serde_json::Map::new();
     for (source, status) in config.sources.iter().zip(&statuses) {
         let state = status.state.as_ref();
